@@ -1,0 +1,128 @@
+"""From scored hits to a reply: answer, suggest, or say honestly that the plan does not say.
+
+A wrong confident answer is the worst outcome, so the rule is conservative: answer only when the best
+sentence covers what the question names *and* holds the kind of answer asked; offer up to three questions
+the knowledge base can answer when it is close; otherwise say so. The reply quotes the document's own
+words (numbers as written) and names the section; the whole passage is one request away.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .index import Hit, Index, Segment
+from .question import Query
+from .text import fold, tokens
+
+ANSWER_MIN = 0.62
+SUGGEST_MIN = 0.38
+QUOTE_MAX = 330
+_CONNECTIVES = ("trong đó", "trong số đó", "cụ thể", "bao gồm", "riêng")
+
+
+@dataclass
+class Reply:
+    """What the bot says to one question (no Telegram types: the console, ask and handlers share it)."""
+
+    found: bool
+    kind: str  # answer | suggest | unknown | empty
+    quote: str = ""
+    source: str | None = None
+    score: float = 0.0
+    suggestions: list[str] = field(default_factory=list)
+    passage_key: str | None = None
+    faq_id: str | None = None
+    english: bool = False
+
+
+def source_of(segment: Segment) -> str:
+    """"Mục 1.4. Thu, chi ngân sách", with the footnote or target number where there is one."""
+    p = segment.passage
+    label = p.section
+    if p.kind == "footnote" and p.footnote_number:
+        label = f"{label}, chú thích {p.footnote_number}"
+    elif p.kind == "target" and p.target:
+        label = f"{label}, chỉ tiêu {p.target}"
+    return label
+
+
+def choose(hits: list[Hit]) -> tuple[Hit | None, str]:
+    """The hit to answer with and the decision: answer, suggest or unknown."""
+    if not hits:
+        return None, "unknown"
+    fitting = [h for h in hits if h.fits]
+    best_fit = fitting[0] if fitting else None
+    top = hits[0]
+    if best_fit is not None and best_fit.score >= ANSWER_MIN and best_fit.score >= top.score - 0.15:
+        return best_fit, "answer"
+    if top.score >= SUGGEST_MIN or (best_fit is not None and best_fit.score >= SUGGEST_MIN):
+        return best_fit or top, "suggest"
+    return None, "unknown"
+
+
+def quote_for(hit: Hit, index: Index, query: Query) -> str:
+    """The sentence that answers, with its lead-in or its "Trong đó…" follow-up when they belong to it."""
+    seg = hit.segment
+    siblings = [s for s in index.segments if s.passage is seg.passage] if _needs_siblings(seg) else []
+    text = seg.text
+    if siblings:
+        by_order = {s.order: s for s in siblings}
+        prev = by_order.get(seg.order - 1)
+        nxt = by_order.get(seg.order + 1)
+        if prev is not None and _starts_with_connective(text) and len(prev.text) + len(text) < 420:
+            text = prev.text + " " + text
+        if nxt is not None and _starts_with_connective(nxt.text) and len(text) + len(nxt.text) < 360:
+            text = text + " " + nxt.text
+    if len(text) > QUOTE_MAX:
+        text = _window(text, query)
+    return text
+
+
+def _needs_siblings(seg: Segment) -> bool:
+    return True
+
+
+def _starts_with_connective(text: str) -> bool:
+    low = text.lower()
+    return low.startswith(_CONNECTIVES)
+
+
+def _window(text: str, query: Query) -> str:
+    """The run of clauses (cut at commas) that covers most of the question, within QUOTE_MAX."""
+    clauses = re.split(r"(?<=,)\s+", text)
+    wanted = {t for slot in query.slots for alt in slot.alts for t in alt}
+    scores = [len(wanted & set(tokens(c))) for c in clauses]
+    best, best_span = -1.0, (0, 1)
+    for i in range(len(clauses)):
+        length = 0
+        for j in range(i, len(clauses)):
+            length += len(clauses[j]) + 1
+            if length > QUOTE_MAX and j > i:
+                break
+            s = sum(scores[i : j + 1]) - 0.01 * (j - i)
+            if s > best:
+                best, best_span = s, (i, j + 1)
+    i, j = best_span
+    out = " ".join(clauses[i:j]).rstrip(",")
+    if i > 0:
+        out = "… " + out
+    if j < len(clauses):
+        out = out + " …"
+    return out
+
+
+def suggestion_candidates(hits: list[Hit], faq_questions: dict[str, str], limit: int = 3) -> list[str]:
+    """Questions near the asked one that the knowledge base answers: curated ones first, by passage."""
+    out: list[str] = []
+    for hit in hits:
+        q = faq_questions.get(hit.segment.passage.key) or faq_questions.get(hit.segment.passage.cited_by or "")
+        if q and q not in out:
+            out.append(q)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def same_words(a: str, b: str) -> bool:
+    return fold(a) == fold(b)

@@ -1,0 +1,82 @@
+"""Curated answers (``data/faq.yaml``): what citizens ask most, each quoting the document.
+
+An entry is usable only if its quote is found in a passage of the knowledge base: that is how an answer
+that is not the document's own sentence still rests on the document, and points at its passage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .document import Passage
+from .text import fold
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FaqEntry:
+    """One curated answer."""
+
+    id: str
+    topic: str
+    kind: str
+    questions: list[str]
+    answer: str
+    quote: str
+    passage: Passage | None = None
+
+
+def _squash(text: str) -> str:
+    return " ".join(fold(text).split())
+
+
+def load_faq(path: Path, passages: list[Passage]) -> list[FaqEntry]:
+    """Entries whose quote is found in ``passages``; the others are logged and left out."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or []
+    squashed = [(_squash(p.text), p) for p in passages]
+    out: list[FaqEntry] = []
+    for item in raw:
+        if not isinstance(item, dict) or not item.get("questions") or not item.get("answer"):
+            continue
+        entry = FaqEntry(
+            id=str(item.get("id", "")),
+            topic=str(item.get("topic", "")),
+            kind=str(item.get("kind", "")),
+            questions=[str(q) for q in item["questions"]],
+            answer=" ".join(str(item["answer"]).split()),
+            quote=str(item.get("quote", "")),
+        )
+        needle = _squash(entry.quote)
+        entry.passage = next((p for s, p in squashed if needle and needle in s), None)
+        if entry.passage is None:
+            log.warning("faq %s: quote not found in the knowledge base; entry skipped", entry.id)
+            continue
+        out.append(entry)
+    return out
+
+
+def as_passage(entry: FaqEntry) -> Passage:
+    """The entry as a passage the index can hold: its answer to show, its questions to match."""
+    source = entry.passage
+    assert source is not None
+    return Passage(
+        key=f"faq:{entry.id}",
+        kind="faq",
+        text=entry.answer,
+        section=source.section,
+        path=source.path,
+        context=list(entry.questions),
+        footnote_number=source.footnote_number,
+        cited_by=source.key,
+        year=source.year,
+        stance=source.stance,
+        doc=source.doc,
+    )

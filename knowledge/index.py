@@ -1,0 +1,310 @@
+"""The matcher: passages cut into sentences, an inverted index over their words, and a scorer.
+
+Candidates come from the index (every word of the question, typo-repaired, abbreviations expanded); each
+candidate sentence is then scored by how much of what the question names it covers (weighted by how rare
+each word is in the knowledge base), with its section titles and leads as a weaker second field, and by
+cues that separate neighbours: a different season, school, semester, year, or a plan where results were
+asked. A sentence that cannot hold the kind of answer asked (no figure for "bao nhiêu", no percentage
+for "tỷ lệ", no count of the unit asked for) is marked as not answering, whatever its score.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .document import Passage
+from .lexicon import Lexicon
+from .question import Query, find_members
+from .text import fold, number_key, tokens
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
+_NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
+_MONEY_UNITS = {"dong", "d", "trieu", "ty", "000d", "vnd"}
+_CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
+CONTEXT_WEIGHT = 0.6
+# A rare word matters more, up to a point: a question's framing words ("quy mô", "cuối") are rare in a
+# plan too, and must not outweigh the thing asked about.
+IDF_CAP = 4.0
+UNKNOWN_WEIGHT = 2.5
+IDENTITY_FACTOR = 0.25
+UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
+
+
+@dataclass
+class Segment:
+    """A sentence (or clause) of a passage: the unit that answers."""
+
+    id: int
+    passage: Passage
+    order: int  # position inside the passage
+    text: str
+    toks: list[str]
+    tokset: set[str]
+    context: set[str]
+    numbers: list[tuple[str, tuple[str, ...], tuple[str, ...]]]  # (key, words after, words before)
+    years: set[int]
+    has_percent: bool
+    has_money: bool
+    has_date: bool
+    has_name: bool
+    members: dict[int, set[int]] = field(default_factory=dict)
+    context_members: dict[int, set[int]] = field(default_factory=dict)
+
+
+@dataclass
+class Hit:
+    """A scored candidate."""
+
+    segment: Segment
+    score: float
+    coverage: float
+    fits: bool  # holds the kind of answer asked
+    reasons: list[str] = field(default_factory=list)
+
+
+def split_sentences(text: str) -> list[tuple[str, str]]:
+    """(head, item) pairs: sentences, and the items of a ;-list, keeping the document's own characters.
+
+    A list introduced by a colon ("đã phân bổ cho các thôn: Còn Nàn 43 tấn; Bản Vàng 31 tấn; …") keeps
+    its lead-in as the head of every item, so "Bản Vàng 31 tấn" still says what the 31 tấn are.
+    """
+    out: list[tuple[str, str]] = []
+    for sentence in (p.strip() for p in _SENTENCE_END.split(text)):
+        if not sentence:
+            continue
+        clauses = [c.strip() for c in _split_outside_parens(sentence) if c.strip()]
+        if len(clauses) > 1 and ":" in clauses[0]:
+            cut = clauses[0].index(":") + 1
+            head = clauses[0][:cut]
+            items = [clauses[0][cut:].strip()] + clauses[1:]
+            out.extend((head, item) for item in items if item)
+        else:
+            out.extend(("", c) for c in clauses)
+    return out or [("", text)]
+
+
+def _split_outside_parens(sentence: str) -> list[str]:
+    """Split at "; " except inside parentheses ("(01 khuyết tật nhẹ; 02 khuyết tật đặc biệt nặng)")."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(sentence):
+        if ch == "(":
+            depth += 1
+        elif ch == ")" and depth:
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            out.append(sentence[start : i + 1])
+            start = i + 1
+    out.append(sentence[start:])
+    return out
+
+
+def _has_ratio(text: str) -> bool:
+    """"18/20 đơn", "62/62 trẻ": a part of a whole (not "45/2020", a document number, nor a date)."""
+    for m in _RATIO.finditer(text):
+        a, b = int(m.group(1)), int(m.group(2))
+        if 0 < b < 1900 and a <= b:
+            return True
+    return False
+
+
+def _numbers(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    out = []
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0)
+        after = tuple(tokens(text[m.end() : m.end() + 30]))[:3]
+        before_text = text[max(0, m.start() - 30) : m.start()]
+        before = tuple(tokens(before_text))[-3:]
+        out.append((number_key(raw), after, before))
+        if "/" in raw:  # "638/790 hộ": the parts count too
+            for part in raw.split("/"):
+                out.append((number_key(part), after, before))
+    return out
+
+
+class Index:
+    """All segments of a knowledge base, with document frequencies and postings."""
+
+    def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None) -> None:
+        self.lex = lex
+        # Words naming the document itself (its title: "kế hoạch phát triển kinh tế - xã hội … xã Cao Lâu"):
+        # every answer is about them, so a question naming them says little about which sentence answers.
+        self.identity = identity or set()
+        self.segments: list[Segment] = []
+        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.df: Counter[str] = Counter()
+        self.vocabulary: Counter[str] = Counter()
+        self.bigrams: set[tuple[str, str]] = set()
+        for passage in passages:
+            self._add_passage(passage)
+        n = max(1, len(self.segments))
+        self.idf = {t: min(IDF_CAP, math.log((n + 1) / (df + 0.5))) for t, df in self.df.items()}
+        self.max_idf = IDF_CAP
+
+    def _add_passage(self, passage: Passage) -> None:
+        ctx_text = " ".join(passage.path[1:] + passage.context + [passage.section])
+        ctx_toks = self.lex.expand_abbreviations(tokens(ctx_text))
+        ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
+        if passage.year:
+            ctx_years.add(passage.year)
+        ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
+        previous: list[str] = []
+        for order, (head, item) in enumerate(split_sentences(passage.text)):
+            sentence = f"{head} {item}" if head else item
+            toks = self.lex.expand_abbreviations(tokens(sentence))
+            folded = fold(sentence)
+            seg = Segment(
+                id=len(self.segments),
+                passage=passage,
+                order=order,
+                text=f"{head} … {item}" if head and order else sentence,
+                toks=toks,
+                tokset=set(toks),
+                context=set(ctx_toks) | set(previous),
+                numbers=_numbers(sentence),
+                years={int(y) for y in re.findall(r"\b(20\d\d)\b", sentence)} | ctx_years,
+                has_percent="%" in sentence or _has_ratio(sentence) or "phan tram" in folded,
+                has_money=False,
+                has_date=bool(re.search(r"\d{1,2}/\d{1,2}/\d{4}|\bngày\b|\btháng\b", sentence)),
+                has_name=bool(_NAME.search(sentence)),
+                members={gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(toks, g))},
+                context_members=ctx_members,
+            )
+            seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers) or bool(
+                re.search(r"\d000đ|\d đ\b", sentence)
+            )
+            self.segments.append(seg)
+            for t in seg.tokset | seg.context:
+                self.postings[t].append(seg.id)
+            for t in seg.tokset:
+                self.df[t] += 1
+            self.vocabulary.update(toks)
+            self.vocabulary.update(ctx_toks)
+            self.bigrams.update(itertools.pairwise(toks))
+            previous = toks
+
+    # -- scoring ---------------------------------------------------------------------------------
+    def weigh(self, query: Query) -> None:
+        """Give each slot its weight: rare words matter more; unknown words count against a match."""
+        for slot in query.slots:
+            best = 0.0
+            for alt in slot.alts:
+                known = [self.idf[t] for t in alt if t in self.idf]
+                if known:
+                    best = max(best, max(known))
+            if slot.is_number:
+                best = best or self.max_idf * 0.5
+            if not best:  # a word the knowledge base never uses: the question is partly about something else
+                best = UNKNOWN_WEIGHT_EN if query.english else UNKNOWN_WEIGHT
+            elif all(t in self.identity for alt in slot.alts for t in alt):
+                best *= IDENTITY_FACTOR
+            slot.weight = best
+
+    def candidates(self, query: Query, limit: int = 60) -> list[Segment]:
+        acc: dict[int, float] = defaultdict(float)
+        for slot in query.slots:
+            seen: set[int] = set()
+            for alt in slot.alts:
+                for t in alt:
+                    for sid in self.postings.get(t, ()):
+                        if sid not in seen:
+                            seen.add(sid)
+                            acc[sid] += slot.weight / len(alt)
+        best = sorted(acc.items(), key=lambda kv: -kv[1])[:limit]
+        return [self.segments[sid] for sid, _ in best]
+
+    def search(self, query: Query, limit: int = 10) -> list[Hit]:
+        self.weigh(query)
+        total = sum(s.weight for s in query.slots)
+        if total <= 0:
+            return []
+        hits = [self._score(seg, query, total) for seg in self.candidates(query)]
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
+
+    def _score(self, seg: Segment, q: Query, total: float) -> Hit:
+        matched = 0.0
+        for slot in q.slots:
+            best = 0.0
+            for alt in slot.alts:
+                in_text = sum(t in seg.tokset for t in alt) / len(alt)
+                in_ctx = sum(t in seg.tokset or t in seg.context for t in alt) / len(alt)
+                m = in_text if in_text >= 0.6 else 0.0
+                if in_ctx >= 0.6:
+                    m = max(m, CONTEXT_WEIGHT * in_ctx)
+                best = max(best, m)
+            matched += slot.weight * best
+        coverage = matched / total
+        score = coverage
+        reasons: list[str] = []
+        pairs = set(zip(seg.toks, seg.toks[1:]))
+        bonus = min(0.12, 0.04 * sum(b in pairs for b in q.bigrams))
+        score += bonus
+        # Neighbours.
+        for gi, wanted in q.contrasts.items():
+            have = seg.members.get(gi)
+            if have:
+                if have & wanted:
+                    score += 0.05
+                else:
+                    score -= 0.35
+                    reasons.append(f"contrast:{gi}")
+            else:
+                ctx = seg.context_members.get(gi)
+                if ctx and not ctx & wanted:
+                    score -= 0.2
+                    reasons.append(f"contrast-ctx:{gi}")
+        # Year and stance.
+        if q.years and not (q.years & seg.years):
+            score -= 0.25 if q.years_explicit else 0.06
+            reasons.append("year")
+        stance = seg.passage.stance
+        if q.stance == "plan" and stance == "result" or q.stance == "result" and stance == "plan":
+            score -= 0.2
+            reasons.append("stance")
+        fits = self._fits(seg, q, reasons)
+        score -= 0.01 * max(0, len(seg.toks) - 30) / 10
+        return Hit(segment=seg, score=score, coverage=coverage, fits=fits, reasons=reasons)
+
+    def _fits(self, seg: Segment, q: Query, reasons: list[str]) -> bool:
+        """Does the sentence hold the kind of answer asked?"""
+        ok = True
+        if "percent" in q.types and not seg.has_percent:
+            ok = False
+            reasons.append("no-percent")
+        if "money" in q.types and not seg.has_money:
+            ok = False
+            reasons.append("no-money")
+        if "quantity" in q.types or "duration" in q.types:
+            if not seg.numbers:
+                ok = False
+                reasons.append("no-number")
+            elif q.counted and "percent" not in q.types and "money" not in q.types:
+                counter = self.lex.counter_of(q.counted)
+                if counter and not _has_unit(seg, counter.accepts):
+                    ok = False
+                    reasons.append("unit")
+        if "when" in q.types and not seg.has_date:
+            ok = False
+            reasons.append("no-date")
+        if "who" in q.types and not seg.has_name:
+            ok = False
+            reasons.append("no-name")
+        return ok
+
+
+def _has_unit(seg: Segment, accepts: set[tuple[str, ...]]) -> bool:
+    """A figure counted in one of these units: right after the number ("19 lớp") or before it ("giáo viên 16")."""
+    for _, after, before in seg.numbers:
+        for unit in accepts:
+            n = len(unit)
+            if after[:n] == unit:
+                return True
+            if before[-n:] == unit:
+                return True
+    return False

@@ -1,0 +1,199 @@
+"""The knowledge base as one service: built once at start-up, then asked questions.
+
+It wires the one-way flow ``document → passages → index`` and ``question → normalise → index → answer``.
+The parsed plan is cached in the database and rebuilt only when a source file's content (or the parser)
+changes; the in-memory index is rebuilt from the cache at every start, which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .answer import Reply, choose, quote_for, source_of
+from .document import Document, Passage, parse_file
+from .faq import FaqEntry, as_passage, load_faq
+from .i18n import t
+from .index import Index
+from .lexicon import DATA_DIR, Lexicon, Speller
+from .question import Query, analyze
+from .store import PARSER_VERSION, Store, sha256_of
+from .text import normalize, tokens
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SOURCE = DATA_DIR / "ke-hoach-ptktxh-2024-xa-cao-lau.txt"
+
+
+@dataclass
+class BuildReport:
+    """What a build found, for `python bot.py build` and the logs."""
+
+    documents: int
+    sections: int
+    passages: int
+    footnotes_found: int
+    footnotes_attached: int
+    targets: int
+    faq: int
+    rebuilt: bool
+    ms: float
+
+
+def parse_source(path: Path) -> Document:
+    """Read one plan file; .txt and .md are the formats read today."""
+    if path.suffix.lower() not in {".txt", ".md"}:
+        raise ValueError(f"unsupported source format: {path.suffix} ({path})")
+    return parse_file(path)
+
+
+class KnowledgeBase:
+    """Documents, curated answers, the index and the answering rules."""
+
+    def __init__(self, documents: list[Document], lexicon: Lexicon, faq: list[FaqEntry]) -> None:
+        self.documents = documents
+        self.lexicon = lexicon
+        self.faq = faq
+        self.passages: dict[str, Passage] = {p.key: p for d in documents for p in d.passages}
+        faq_passages = [as_passage(e) for e in faq]
+        self.passages.update({p.key: p for p in faq_passages})
+        identity = {tok for d in documents for tok in tokens(d.title) if not tok[0].isdigit()}
+        self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity)
+        accented = set(lexicon.known_accented)
+        for p in self.passages.values():
+            accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
+        self.speller = Speller(self.index.vocabulary + Counter(_lexicon_words(lexicon)), accented,
+                               self.index.bigrams)
+        years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
+        self.plan_year = max(years) if years else None
+        # A curated question per passage, to offer as a suggestion that is known to be answerable.
+        self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
+
+    # -- building --------------------------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        store: Store,
+        sources: list[Path] | None = None,
+        data_dir: Path = DATA_DIR,
+        rebuild: bool = False,
+    ) -> tuple[KnowledgeBase, BuildReport]:
+        """Load from the database, rebuilding it first if a source changed (or when asked to)."""
+        started = time.perf_counter()
+        sources = [Path(s) for s in (sources or [DEFAULT_SOURCE])]
+        for s in sources:
+            if not s.exists():
+                raise FileNotFoundError(str(s))
+        wanted = {s.stem: sha256_of(s) for s in sources}
+        wanted["__parser__"] = PARSER_VERSION
+        rebuilt = rebuild or store.source_fingerprint() != wanted
+        if rebuilt:
+            docs = [parse_source(s) for s in sources]
+            store.replace_documents((d, str(s), wanted[s.stem]) for d, s in zip(docs, sources))
+        documents = store.load_documents()
+        lexicon = Lexicon.load(data_dir)
+        faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
+        kb = cls(documents, lexicon, faq)
+        report = BuildReport(
+            documents=len(documents),
+            sections=sum(len(d.sections) for d in documents),
+            passages=sum(len(d.passages) for d in documents),
+            footnotes_found=sum(d.footnotes_found for d in documents),
+            footnotes_attached=sum(d.footnotes_attached for d in documents),
+            targets=sum(len(d.targets) for d in documents),
+            faq=len(faq),
+            rebuilt=rebuilt,
+            ms=(time.perf_counter() - started) * 1000,
+        )
+        return kb, report
+
+    # -- asking ----------------------------------------------------------------------------------
+    def understand(self, question: str) -> Query:
+        return analyze(question, self.lexicon, self.speller, self.plan_year)
+
+    def ask(self, question: str) -> Reply:
+        """Answer one question; never raises on any text."""
+        query = self.understand(question)
+        if query.empty:
+            return Reply(found=False, kind="empty", english=query.english)
+        hits = self.index.search(query)
+        chosen, decision = choose(hits)
+        if decision == "answer" and chosen is not None:
+            seg = chosen.segment
+            return Reply(
+                found=True,
+                kind="answer",
+                quote=quote_for(chosen, self.index, query),
+                source=source_of(seg),
+                score=round(chosen.score, 3),
+                passage_key=seg.passage.cited_by if seg.passage.kind == "faq" else seg.passage.key,
+                faq_id=seg.passage.key[4:] if seg.passage.kind == "faq" else None,
+                english=query.english,
+            )
+        suggestions = self.suggest(query, hits)
+        return Reply(
+            found=False,
+            kind="suggest" if decision == "suggest" and suggestions else "unknown",
+            score=round(chosen.score, 3) if chosen else (round(hits[0].score, 3) if hits else 0.0),
+            suggestions=suggestions,
+            english=query.english,
+        )
+
+    def suggest(self, query: Query, hits: list, limit: int = 3) -> list[str]:
+        """Up to ``limit`` curated questions near this one, each checked to be answerable."""
+        out: list[str] = []
+        for hit in hits:
+            p = hit.segment.passage
+            question = self.faq_questions.get(p.cited_by or "") if p.kind == "faq" else None
+            question = question or self.faq_questions.get(p.key) or self.faq_questions.get(p.cited_by or "")
+            if p.kind == "faq":
+                question = next((e.questions[0] for e in self.faq if f"faq:{e.id}" == p.key), question)
+            if question and question not in out:
+                out.append(question)
+            if len(out) >= limit:
+                break
+        return out
+
+    def passage(self, key: str) -> Passage | None:
+        return self.passages.get(key)
+
+    # -- rendering -------------------------------------------------------------------------------
+    def render(self, reply: Reply, lang: str | None = None) -> str:
+        """The reply as plain text, in the asker's language (quotes stay as the document wrote them)."""
+        lang = lang or ("en" if reply.english else "vi")
+        if reply.kind == "answer":
+            source = t("answer.source", lang, source=reply.source)
+            return f"{reply.quote}\n({source})"
+        if reply.kind == "empty":
+            return t("answer.empty", lang)
+        lines = [t("answer.suggest", lang) if reply.kind == "suggest" else t("answer.unknown", lang)]
+        if reply.suggestions:
+            if reply.kind != "suggest":
+                lines.append(t("answer.unknown_try", lang))
+            lines.extend(f"• {s}" for s in reply.suggestions)
+        if reply.kind != "suggest":
+            lines.append(t("answer.unknown_office", lang))
+        return "\n".join(lines)
+
+    def full_passage(self, key: str, lang: str = "vi") -> str | None:
+        """The whole passage with its footnotes: what the "Xem đầy đủ" button shows."""
+        p = self.passages.get(key)
+        if p is None:
+            return None
+        lines = [t("answer.full_title", lang, source=p.section), p.text]
+        for number, text in sorted(p.footnotes.items()):
+            lines.append(t("answer.footnote", lang, number=number, text=text))
+        return "\n".join(lines)
+
+
+def _lexicon_words(lex: Lexicon) -> list[str]:
+    words: list[str] = []
+    for table in (lex.abbreviations, lex.colloquial):
+        for key, value in table.items():
+            words.extend(key)
+            words.extend(value)
+    return words

@@ -1,0 +1,235 @@
+"""The words the engine knows: abbreviations, everyday synonyms, the English glossary and question cues.
+
+All of it is data (``data/synonyms.yaml``, ``data/glossary.yaml``, ``data/cues.yaml``); this module loads
+it once, folds it, and applies it to token streams. It also repairs what phones produce: Telex typed with
+the input method off, doubled letters, one-letter typos, always checked against words the knowledge base
+actually contains, so a repair never invents a word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from .text import fold_word, nfc, normalize, telex_decode, tokens
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _load_yaml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+_ACCENTED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
+
+
+def accented_tokens(text: str) -> list[str]:
+    """Tokens of ``text`` keeping diacritics (normalised, lower case): "giá" and "gia" stay apart."""
+    return _ACCENTED_TOKEN.findall(normalize(text))
+
+
+def _phrase(text: str) -> tuple[str, ...]:
+    return tuple(tokens(str(text)))
+
+
+@dataclass
+class Counter_:
+    """A group of units that count the same kind of thing."""
+
+    members: set[tuple[str, ...]]
+    accepts: set[tuple[str, ...]]
+
+
+@dataclass
+class Lexicon:
+    """Folded phrase tables, built once from the data folder."""
+
+    abbreviations: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    colloquial: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    glossary: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    stopwords: set[str] = field(default_factory=set)
+    stopwords_accented: set[str] = field(default_factory=set)
+    stop_phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    abbreviations_caps: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    stopwords_en: set[str] = field(default_factory=set)
+    question_types: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    folded_ambiguous: set[tuple[str, ...]] = field(default_factory=set)
+    stance: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    relative_years: dict[tuple[str, ...], int] = field(default_factory=dict)
+    relative_school_years: dict[tuple[str, ...], int] = field(default_factory=dict)
+    counters: list[Counter_] = field(default_factory=list)
+    contrasts: list[list[set[tuple[str, ...]]]] = field(default_factory=list)
+    known_accented: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, data_dir: Path = DATA_DIR) -> Lexicon:
+        syn = _load_yaml(data_dir / "synonyms.yaml")
+        glo = _load_yaml(data_dir / "glossary.yaml")
+        cues = _load_yaml(data_dir / "cues.yaml")
+        lex = cls()
+        for key, value in (syn.get("abbreviations") or {}).items():
+            k, v = _phrase(key), _phrase(value)
+            if k and v and k != v:
+                lex.abbreviations[k] = v
+        for key, value in (syn.get("colloquial") or {}).items():
+            k, v = _phrase(key), _phrase(value)
+            if k and v and k != v:
+                lex.colloquial[k] = v
+        for key, value in ((glo.get("terms") if isinstance(glo, dict) else None) or {}).items():
+            k, v = _phrase(key), _phrase(value)
+            if k and v:
+                lex.glossary[k] = v
+        lex.stopwords = {fold_word(w) for w in cues.get("stopwords") or []}
+        lex.stopwords_accented = {normalize(str(w)) for w in cues.get("stopwords") or []}
+        for w in cues.get("stopwords") or []:
+            acc = tuple(accented_tokens(str(w)))
+            if len(acc) > 1:
+                lex.stop_phrases.append((acc, _phrase(str(w))))
+        for key, values in (syn.get("abbreviations_caps") or {}).items():
+            alts = values if isinstance(values, list) else [values]
+            lex.abbreviations_caps[nfc(str(key))] = [_phrase(v) for v in alts if _phrase(v)]
+        lex.stopwords_en = {fold_word(str(w)) for w in cues.get("stopwords_en") or []}
+        for qtype, phrases in (cues.get("question_types") or {}).items():
+            for p in phrases:
+                accented = tuple(_ACCENTED_TOKEN.findall(normalize(str(p))))
+                lex.question_types.append((qtype, accented, _phrase(p)))
+        # Longest phrase first, so "bao nhiêu phần trăm" wins over "bao nhiêu".
+        lex.question_types.sort(key=lambda x: -len(x[1]))
+        lex.folded_ambiguous = {_phrase(p) for p in cues.get("folded_ambiguous") or []}
+        lex.stance = {k: [_phrase(p) for p in v] for k, v in (cues.get("stance") or {}).items()}
+        lex.relative_years = {_phrase(k): int(v) for k, v in (cues.get("relative_years") or {}).items()}
+        lex.relative_school_years = {
+            _phrase(k): int(v) for k, v in (cues.get("relative_school_years") or {}).items()
+        }
+        for group in cues.get("counters") or []:
+            members = {_phrase(m) for m in group.get("members") or []}
+            accepts = {_phrase(m) for m in group.get("accepts") or []} | members
+            lex.counters.append(Counter_(members, accepts))
+        for group in cues.get("contrasts") or []:
+            lex.contrasts.append([{_phrase(m) for m in member} for member in group])
+        for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):
+            for key, value in table.items():
+                lex.known_accented.update(normalize(str(key)).split())
+                lex.known_accented.update(normalize(str(value)).split())
+        for w in cues.get("stopwords") or []:
+            lex.known_accented.update(normalize(str(w)).split())
+        return lex
+
+    # -- token streams ---------------------------------------------------------------------------
+    def expand_abbreviations(self, toks: list[str]) -> list[str]:
+        """Insert each abbreviation's full form after it ("bhyt" → "bhyt bao hiem y te")."""
+        return _rewrite(toks, self.abbreviations, keep=True)
+
+    def apply_colloquial(self, toks: list[str]) -> tuple[list[str], list[tuple[int, int, tuple[str, ...]]]]:
+        """Everyday words → the document's words; returns the new stream and what was replaced."""
+        return _replace(toks, self.colloquial)
+
+    def apply_glossary(self, toks: list[str]) -> list[str]:
+        return _replace(toks, self.glossary)[0]
+
+    def is_english(self, toks: list[str]) -> bool:
+        """English when several English function words appear and no Vietnamese-only letters do."""
+        hits = {t for t in toks if t in self.stopwords_en and t not in self.stopwords}
+        return len(hits) >= 2
+
+    def counter_of(self, phrase: tuple[str, ...]) -> Counter_ | None:
+        for c in self.counters:
+            if phrase in c.members:
+                return c
+        return None
+
+
+def _match_at(toks: list[str], i: int, table: dict[tuple[str, ...], tuple[str, ...]], longest: int):
+    for n in range(min(longest, len(toks) - i), 0, -1):
+        key = tuple(toks[i : i + n])
+        if key in table:
+            return key
+    return None
+
+
+def _rewrite(toks: list[str], table: dict[tuple[str, ...], tuple[str, ...]], keep: bool) -> list[str]:
+    if not table:
+        return list(toks)
+    longest = max(len(k) for k in table)
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        key = _match_at(toks, i, table, longest)
+        if key is None:
+            out.append(toks[i])
+            i += 1
+            continue
+        if keep:
+            out.extend(key)
+        out.extend(table[key])
+        i += len(key)
+    return out
+
+
+def _replace(toks: list[str], table: dict[tuple[str, ...], tuple[str, ...]]):
+    if not table:
+        return list(toks), []
+    longest = max(len(k) for k in table)
+    out: list[str] = []
+    done: list[tuple[int, int, tuple[str, ...]]] = []
+    i = 0
+    while i < len(toks):
+        key = _match_at(toks, i, table, longest)
+        if key is None:
+            out.append(toks[i])
+            i += 1
+            continue
+        start = len(out)
+        out.extend(table[key])
+        done.append((start, len(out), key))
+        i += len(key)
+    return out, done
+
+
+class Speller:
+    """Repairs a question's words against the vocabulary of the knowledge base."""
+
+    def __init__(self, vocabulary: Counter[str], known_accented: set[str],
+                 bigrams: set[tuple[str, str]] | None = None) -> None:
+        self.vocabulary = vocabulary
+        self.bigrams = bigrams or set()
+        self.known_accented = known_accented
+        self._words = [w for w in vocabulary if w.isalpha() and len(w) >= 2]
+
+    def known(self, folded_word: str) -> bool:
+        return folded_word in self.vocabulary
+
+    def repair(self, raw_word: str) -> str | None:
+        """A folded known word for an unknown ``raw_word`` (original case/diacritics), or None."""
+        folded = fold_word(raw_word)
+        if not folded.isalpha():
+            return None
+        decoded = telex_decode(normalize(raw_word))
+        if decoded and normalize(decoded) in self.known_accented and fold_word(decoded) in self.vocabulary:
+            return fold_word(decoded)
+        # "lúaa", "hồii", "sinhh": a held key.
+        squeezed = re.sub(r"(.)\1+$", r"\1", folded)
+        if squeezed != folded and squeezed in self.vocabulary:
+            return squeezed
+        squeezed_n = re.sub(r"(.)\1+$", r"\1", normalize(raw_word))
+        if squeezed_n != normalize(raw_word):
+            decoded = telex_decode(squeezed_n)
+            if decoded and fold_word(decoded) in self.vocabulary:
+                return fold_word(decoded)
+        # A one-letter slip, only in longer words: short ones have too many real neighbours ("chia"/"chi").
+        if len(folded) < 5:
+            return None
+        found = process.extract(folded, self._words, scorer=Levenshtein.distance, score_cutoff=1, limit=8)
+        if not found:
+            return None
+        best = max(found, key=lambda x: (-x[1], self.vocabulary[x[0]]))
+        return best[0]

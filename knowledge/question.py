@@ -1,0 +1,293 @@
+"""What a question asks: the kind of answer, about what, for which year and which of several neighbours.
+
+A score over shared words finds the topic, not the figure. Knowing that "bao nhiêu hộ cận nghèo" wants a
+count of households, of the near-poor (not the poor), from last year's results, lets the matcher refuse a
+sentence that shares the words but holds a different figure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+
+from .lexicon import Lexicon, Speller, accented_tokens
+from .text import fold_word, nfc, normalize, number_key, strip_marks
+
+MAX_QUESTION_CHARS = 600
+_CASED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
+_PRIORITY = ["percent", "money", "duration", "when", "who", "quantity", "why", "how", "which", "yesno"]
+_TAIL_PARTICLES = {"a", "nhi", "vay", "the", "nhe", "ha", "day", "ah", "ko", "k", "hok", "khong"}
+
+
+@dataclass
+class Slot:
+    """One thing the question names; matched when any alternative's words are in a sentence."""
+
+    alts: list[tuple[str, ...]]
+    known: bool
+    is_number: bool = False
+    weight: float = 0.0
+
+
+@dataclass
+class Query:
+    """A question, understood."""
+
+    text: str
+    tokens: list[str]
+    slots: list[Slot]
+    bigrams: list[tuple[str, str]]
+    types: set[str] = field(default_factory=set)
+    counted: tuple[str, ...] | None = None
+    stance: str | None = None
+    years: set[int] = field(default_factory=set)
+    years_explicit: bool = False
+    contrasts: dict[int, set[int]] = field(default_factory=dict)
+    school_years: list[tuple[str, ...]] = field(default_factory=list)
+    english: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not self.slots
+
+
+def _find(toks: list[str], phrase: tuple[str, ...], used: set[int] | None = None) -> int:
+    n = len(phrase)
+    for i in range(len(toks) - n + 1):
+        if tuple(toks[i : i + n]) == phrase and not (used and any(j in used for j in range(i, i + n))):
+            return i
+    return -1
+
+
+def find_members(toks: list[str], group: list[set[tuple[str, ...]]]) -> set[int]:
+    """Which members of a contrast group a token stream names; longer phrases mask the words inside."""
+    phrases = sorted(((len(p), idx, p) for idx, member in enumerate(group) for p in member), reverse=True)
+    used: set[int] = set()
+    found: set[int] = set()
+    for n, idx, phrase in phrases:
+        start = 0
+        while True:
+            pos = _find(toks[start:], phrase, {u - start for u in used if u >= start})
+            if pos < 0:
+                break
+            pos += start
+            used.update(range(pos, pos + n))
+            found.add(idx)
+            start = pos + n
+    return found
+
+
+def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None) -> Query:
+    """Read a question (any case, with or without diacritics, Telex, English) into a :class:`Query`."""
+    original = nfc(_CONTROL.sub(" ", question or ""))[:MAX_QUESTION_CHARS]
+    text = normalize(original)
+    cased = _CASED_TOKEN.findall(original)
+    raw = accented_tokens(text)
+    if len(cased) != len(raw):  # defensive: the two tokenisations agree on NFC text
+        cased = raw
+    has_marks = any(strip_marks(w) != w for w in raw)
+    toks: list[str] = []
+    accented: list[str | None] = []
+    for word in raw:
+        f = fold_word(word)
+        acc: str | None = word
+        if f and f != "%" and not f[0].isdigit() and not speller.known(f) and f not in lex.stopwords:
+            repaired = speller.repair(word)
+            if repaired:
+                f, acc = repaired, None
+        toks.append(f)
+        accented.append(acc)
+    english = lex.is_english(toks)
+    if english:
+        toks = lex.apply_glossary(toks)
+        accented = list(toks)
+        cased = list(toks)
+    q = Query(text=text, tokens=toks, slots=[], bigrams=[], english=english)
+
+    # Kinds of answer wanted; the words that say so are consumed.
+    used: set[int] = set()
+    qtype_at: dict[str, int] = {}
+    for qtype, acc_phrase, folded_phrase in lex.question_types:
+        if qtype == "yesno":
+            continue
+        if has_marks:
+            pos = _find_aligned(toks, accented, acc_phrase, folded_phrase, used)
+        elif folded_phrase in lex.folded_ambiguous:
+            continue
+        else:
+            pos = _find(toks, folded_phrase, used)
+        if pos >= 0:
+            used.update(range(pos, pos + len(folded_phrase)))
+            q.types.add(qtype)
+            qtype_at.setdefault(qtype, pos + len(folded_phrase))
+    tail = [t for t in toks if t not in _TAIL_PARTICLES and t != "?"]
+    if (toks and toks[-1] in {"khong", "chua", "ko", "k", "hok"}) or (tail and tail[-1] in {"khong", "chua"}):
+        q.types.add("yesno")
+    if english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
+        q.types.add("yesno")
+    q.counted = _counted_noun(toks, qtype_at, lex)
+    _read_time(q, toks, lex, plan_year)
+
+    # What remains names things: everyday words become the document's, abbreviations gain their
+    # full forms, words that only shape the question drop out.
+    phrase_stop: set[int] = set()
+    for acc_phrase, folded_phrase in lex.stop_phrases:
+        start = 0
+        while True:
+            if has_marks:
+                pos = _find_aligned(toks[start:], accented[start:], acc_phrase, folded_phrase, set())
+            else:
+                pos = _find(toks[start:], folded_phrase)
+            if pos < 0:
+                break
+            phrase_stop.update(range(start + pos, start + pos + len(folded_phrase)))
+            start += pos + len(folded_phrase)
+
+    def is_stop(i: int) -> bool:
+        t = toks[i]
+        if i in phrase_stop:
+            return True
+        if english and t in lex.stopwords_en:
+            return True
+        acc = accented[i]
+        if has_marks and acc is not None:
+            return acc in lex.stopwords_accented
+        if t not in lex.stopwords:
+            return False
+        # Without diacritics "so" is số (a stop word) but also sơ in "hồ sơ": keep what pairs up.
+        prev = toks[i - 1] if i > 0 else ""
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        return (prev, t) not in speller.bigrams and (t, nxt) not in speller.bigrams
+
+    rest: list[str] = []
+    content: list[int] = []  # indices into rest of content words, for bigrams
+    longest = max((len(k) for k in lex.colloquial), default=0)
+    i = 0
+    while i < len(toks):
+        if i in used:
+            rest.append("")
+            i += 1
+            continue
+        key = None
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            span = tuple(toks[i : i + n])
+            if span in lex.colloquial and not any(j in used for j in range(i, i + n)):
+                key = span
+                break
+        if key is not None:
+            phrase = tuple(t for t in lex.colloquial[key] if t not in lex.stopwords)
+            if phrase:
+                q.slots.append(Slot(alts=[phrase], known=any(speller.known(t) for t in phrase)))
+            for t in lex.colloquial[key]:
+                content.append(len(rest))
+                rest.append(t)
+            i += len(key)
+            continue
+        t = toks[i]
+        caps = lex.abbreviations_caps.get(cased[i]) if not english else None
+        if caps:
+            q.slots.append(Slot(alts=[(t,), *caps], known=True))
+            content.append(len(rest))
+            rest.append(t)
+            i += 1
+            continue
+        stop = is_stop(i) or not t or t == "%"
+        rest.append(t)
+        i += 1
+        if stop:
+            continue
+        if t[0].isdigit():
+            if not re.fullmatch(r"20\d\d", t):
+                q.slots.append(Slot(alts=[(number_key(t),)], known=True, is_number=True))
+            continue
+        if len(t) == 1 and t not in {"i", "v", "x"}:
+            continue
+        alts = [(t,)]
+        expanded = lex.abbreviations.get((t,))
+        if expanded:
+            alts.append(expanded)
+        known = speller.known(t) or any(all(speller.known(x) for x in a) for a in alts[1:])
+        q.slots.append(Slot(alts=alts, known=known))
+        content.append(len(rest) - 1)
+    for a, b in itertools.pairwise(content):
+        if b == a + 1:
+            q.bigrams.append((rest[a], rest[b]))
+    for key, value in lex.abbreviations.items():  # multi-word abbreviations ("kt xh")
+        if len(key) > 1 and _find(rest, key) >= 0:
+            q.slots.append(Slot(alts=[key, value], known=True))
+
+    # Neighbours: spring or summer crop, poor or near-poor, which school, which semester…
+    probe = rest + [t for sy in q.school_years for t in sy]
+    for gi, group in enumerate(lex.contrasts):
+        members = find_members(probe, group)
+        if members:
+            q.contrasts[gi] = members
+    q.tokens = rest
+    return q
+
+
+def _read_time(q: Query, toks: list[str], lex: Lexicon, plan_year: int | None) -> None:
+    """Which year (explicit, or relative to the plan's year), which school year, results or plan."""
+    for phrase, offset in lex.relative_years.items():
+        if plan_year and _find(toks, phrase) >= 0:
+            q.years.add(plan_year + offset)
+    for phrase, offset in lex.relative_school_years.items():
+        if plan_year and _find(toks, phrase) >= 0:
+            y = plan_year + offset
+            q.school_years.append(("nam", "hoc", str(y - 1), str(y)))
+    explicit = [int(t) for t in toks if re.fullmatch(r"20\d\d", t)]
+    # "2022-2023" names a school year, not a calendar year.
+    pairs = {(int(a), int(b)) for a, b in itertools.pairwise(toks) if re.fullmatch(r"20\d\d", a)
+             and re.fullmatch(r"20\d\d", b) and int(b) == int(a) + 1}
+    in_pairs = {y for p in pairs for y in p}
+    for y in explicit:
+        if y not in in_pairs:
+            q.years.add(y)
+            q.years_explicit = True
+    for a, b in sorted(pairs):
+        q.school_years.append(("nam", "hoc", str(a), str(b)))
+    plan_hits = sum(_find(toks, p) >= 0 for p in lex.stance.get("plan", []))
+    result_hits = sum(_find(toks, p) >= 0 for p in lex.stance.get("result", []))
+    if plan_hits > result_hits:
+        q.stance = "plan"
+    elif result_hits > plan_hits:
+        q.stance = "result"
+
+
+def _find_aligned(toks: list[str], accented: list[str | None], acc_phrase: tuple[str, ...],
+                  folded_phrase: tuple[str, ...], used: set[int]) -> int:
+    """Find a cue with its diacritics where the question has them (a repaired word compares folded)."""
+    n = len(folded_phrase)
+    for i in range(len(toks) - n + 1):
+        if any(j in used for j in range(i, i + n)):
+            continue
+        ok = True
+        for k in range(n):
+            acc = accented[i + k]
+            if acc is None or not acc_phrase or len(acc_phrase) != n:
+                ok = toks[i + k] == folded_phrase[k]
+            else:
+                ok = acc == acc_phrase[k]
+            if not ok:
+                break
+        if ok:
+            return i
+    return -1
+
+
+def _counted_noun(toks: list[str], qtype_at: dict[str, int], lex: Lexicon) -> tuple[str, ...] | None:
+    """The unit a count question asks in: "bao nhiêu hộ" → hộ; "tổng số người … là bao nhiêu" → người."""
+    starts: list[int] = []
+    if "quantity" in qtype_at:
+        starts.append(qtype_at["quantity"])
+    for i, t in enumerate(toks[:-1]):
+        if t == "so" and (i == 0 or toks[i - 1] in {"tong", "co", "la", "cac"}):
+            starts.append(i + 1)
+    for start in starts:
+        for n in (3, 2, 1):
+            phrase = tuple(toks[start : start + n])
+            if len(phrase) == n and lex.counter_of(phrase):
+                return phrase
+    return None
