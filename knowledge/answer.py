@@ -17,6 +17,9 @@ from .text import fold, tokens
 
 ANSWER_MIN = 0.62
 SUGGEST_MIN = 0.38
+# Below this much named content (summed word weights), a question says too little to be answered
+# ("kết quả đạt bao nhiêu %?"): suggest instead.
+MIN_INFORMATION = 3.0
 QUOTE_MAX = 330
 _CONNECTIVES = ("trong đó", "trong số đó", "cụ thể", "bao gồm", "riêng")
 
@@ -47,10 +50,12 @@ def source_of(segment: Segment) -> str:
     return label
 
 
-def choose(hits: list[Hit]) -> tuple[Hit | None, str]:
+def choose(hits: list[Hit], information: float = MIN_INFORMATION) -> tuple[Hit | None, str]:
     """The hit to answer with and the decision: answer, suggest or unknown."""
     if not hits:
         return None, "unknown"
+    if information < MIN_INFORMATION:
+        return hits[0], "suggest" if hits[0].score >= SUGGEST_MIN else "unknown"
     fitting = [h for h in hits if h.fits]
     best_fit = fitting[0] if fitting else None
     top = hits[0]

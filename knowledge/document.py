@@ -62,6 +62,7 @@ class Passage:
     text: str
     section: str  # "Mục 1.4. Thu, chi ngân sách"
     path: list[str]  # ["Phần I", "I", "1. Về kinh tế", "1.4. Thu, chi ngân sách"]
+    titles: list[str] = field(default_factory=list)  # every enclosing heading in full, for matching
     context: list[str] = field(default_factory=list)  # leads and labels in force ("- Trường THCS:")
     footnotes: dict[int, str] = field(default_factory=dict)  # footnotes this passage cites
     footnote_number: int | None = None  # for kind == footnote: which one
@@ -222,6 +223,7 @@ class _Reader:
             text=raw,
             section=sec.label,
             path=[s.crumb for s in sec.chain()],
+            titles=[s.title for s in sec.chain() if s.title],
             context=context,
             year=sec.year,
             stance=sec.stance or "result",
@@ -439,6 +441,7 @@ class _Reader:
                             text=_BULLET.sub("", para),
                             section=p.section,
                             path=p.path,
+                            titles=p.titles,
                             context=p.context + [c for c in ctx if c],
                             footnote_number=n,
                             cited_by=p.key,
@@ -534,7 +537,7 @@ def _meta_passages(reader: _Reader) -> list[Passage]:
 def parse_text(text: str, name: str = "doc") -> Document:
     """Parse a plan given as text (the .txt/.md form: *italic*, **bold**, superscript footnote numbers)."""
     reader = _Reader(name)
-    reader.read(text)
+    reader.read(text.lstrip("\ufeff"))
     found, attached = reader.finish()
     passages = [p for p in reader.passages if p.text.strip()] + _meta_passages(reader)
     return Document(
@@ -552,4 +555,4 @@ def parse_text(text: str, name: str = "doc") -> Document:
 def parse_file(path: str | Path) -> Document:
     """Parse a plan file (.txt or .md)."""
     p = Path(path)
-    return parse_text(p.read_text(encoding="utf-8"), name=p.stem)
+    return parse_text(p.read_text(encoding="utf-8-sig"), name=p.stem)  # -sig: Notepad's BOM is not text

@@ -64,16 +64,18 @@ def load_faq(path: Path, passages: list[Passage]) -> list[FaqEntry]:
 
 
 def as_passage(entry: FaqEntry) -> Passage:
-    """The entry as a passage the index can hold: its answer to show, its questions to match."""
+    """The entry as a passage the index can hold: matched by its questions and answer, shown as its quote
+    (the document's own words and figures; the curated answer is there for the full view)."""
     source = entry.passage
     assert source is not None
     return Passage(
         key=f"faq:{entry.id}",
         kind="faq",
-        text=entry.answer,
+        text=entry.quote,
         section=source.section,
         path=source.path,
-        context=list(entry.questions),
+        titles=source.titles,
+        context=[*entry.questions, entry.answer],
         footnote_number=source.footnote_number,
         cited_by=source.key,
         year=source.year,

@@ -10,18 +10,17 @@ for "tỷ lệ", no count of the unit asked for) is marked as not answering, wha
 
 from __future__ import annotations
 
-import itertools
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from .document import Passage
-from .lexicon import Lexicon
+from .lexicon import Lexicon, accented_tokens
 from .question import Query, find_members
-from .text import fold, number_key, tokens
+from .text import accent_key, fold, fold_word, number_key, tokens
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ\"“(])")
 _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
@@ -33,6 +32,8 @@ CONTEXT_WEIGHT = 0.6
 IDF_CAP = 4.0
 UNKNOWN_WEIGHT = 2.5
 IDENTITY_FACTOR = 0.25
+COLLISION_FACTOR = 0.3
+FOCUS_FACTOR = 1.3
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
@@ -55,6 +56,9 @@ class Segment:
     has_name: bool
     members: dict[int, set[int]] = field(default_factory=dict)
     context_members: dict[int, set[int]] = field(default_factory=dict)
+    own: list[str] = field(default_factory=list)  # a curated question's content words
+    accents: set[str] = field(default_factory=set)  # its words with diacritics (accent_key), text and context
+    head: str = ""  # the lead-in of a ;-list this item belongs to
 
 
 @dataclass
@@ -82,7 +86,7 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         if len(clauses) > 1 and ":" in clauses[0]:
             cut = clauses[0].index(":") + 1
             head = clauses[0][:cut]
-            items = [clauses[0][cut:].strip()] + clauses[1:]
+            items = [clauses[0][cut:].strip(), *clauses[1:]]
             out.extend((head, item) for item in items if item)
         else:
             out.extend(("", c) for c in clauses)
@@ -139,7 +143,11 @@ class Index:
         self.postings: dict[str, list[int]] = defaultdict(list)
         self.df: Counter[str] = Counter()
         self.vocabulary: Counter[str] = Counter()
+        # Folded word pairs in which a word that folds like a stop word is not one ("hồ sơ" vs "số"):
+        # without diacritics, "ho so" keeps its "so".
         self.bigrams: set[tuple[str, str]] = set()
+        self.pairs: set[tuple[str, str]] = set()  # every folded word pair of the knowledge base
+        self.accents: set[str] = set()  # every word of the knowledge base with its diacritics
         for passage in passages:
             self._add_passage(passage)
         n = max(1, len(self.segments))
@@ -147,13 +155,17 @@ class Index:
         self.max_idf = IDF_CAP
 
     def _add_passage(self, passage: Passage) -> None:
-        ctx_text = " ".join(passage.path[1:] + passage.context + [passage.section])
+        if passage.kind == "faq":
+            self._add_curated(passage)
+            return
+        ctx_text = " ".join(passage.titles + passage.context + [passage.section])
         ctx_toks = self.lex.expand_abbreviations(tokens(ctx_text))
         ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
         if passage.year:
             ctx_years.add(passage.year)
         ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
         previous: list[str] = []
+        previous_text: list[str] = []
         for order, (head, item) in enumerate(split_sentences(passage.text)):
             sentence = f"{head} {item}" if head else item
             toks = self.lex.expand_abbreviations(tokens(sentence))
@@ -178,21 +190,72 @@ class Index:
             seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers) or bool(
                 re.search(r"\d000đ|\d đ\b", sentence)
             )
-            self.segments.append(seg)
-            for t in seg.tokset | seg.context:
-                self.postings[t].append(seg.id)
-            for t in seg.tokset:
-                self.df[t] += 1
-            self.vocabulary.update(toks)
-            self.vocabulary.update(ctx_toks)
-            self.bigrams.update(itertools.pairwise(toks))
+            seg.accents = {accent_key(w) for w in accented_tokens(" ".join([sentence, ctx_text, *previous_text]))}
+            seg.head = head
+            self._register(seg, ctx_toks)
+            self._note_readings(sentence, toks)
             previous = toks
+            previous_text = [sentence]
+
+    def _note_readings(self, sentence: str, toks: list[str]) -> None:
+        accented = accented_tokens(sentence)
+        folded = [fold_word(w) for w in accented]
+        stop_f, stop_a = self.lex.stopwords, self.lex.stopwords_accented
+        for i, (a, f) in enumerate(zip(accented, folded)):
+            if f in stop_f and a not in stop_a:
+                if i > 0:
+                    self.bigrams.add((folded[i - 1], f))
+                if i + 1 < len(folded):
+                    self.bigrams.add((f, folded[i + 1]))
+        del toks
+
+    def _add_curated(self, passage: Passage) -> None:
+        """A curated answer: one segment per question variant, matched like a sentence, shown as the quote.
+
+        The quote and the curated answer are its context; the variant's own words must also be in the
+        question (see ``_score``), so a curated question matches only questions that ask the same thing.
+        """
+        *questions, answer = passage.context
+        text = passage.text
+        ctx_toks = self.lex.expand_abbreviations(tokens(" ".join([text, answer, *passage.titles])))
+        for order, question in enumerate(questions):
+            toks = self.lex.expand_abbreviations(tokens(question))
+            seg = Segment(
+                id=len(self.segments), passage=passage, order=order, text=text, toks=toks, tokset=set(toks),
+                context=set(ctx_toks), numbers=_numbers(text),
+                years={int(y) for y in re.findall(r"\b(20\d\d)\b", text)} | ({passage.year} if passage.year else set()),
+                has_percent="%" in text or _has_ratio(text), has_money=False,
+                has_date=bool(re.search(r"\d{1,2}/\d{1,2}/\d{4}|\bngày\b|\btháng\b", text)),
+                has_name=bool(_NAME.search(text)),
+                members={gi: m for gi, g in enumerate(self.lex.contrasts)
+                         if (m := find_members(toks + tokens(text), g))},
+                own=[t for t in toks if t not in self.lex.stopwords and not t[0].isdigit()],
+                accents={accent_key(w) for w in accented_tokens(" ".join([question, text, answer]))},
+            )
+            seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers)
+            self._register(seg, ctx_toks)
+
+    def _register(self, seg: Segment, ctx_toks: list[str]) -> None:
+        self.accents.update(seg.accents)
+        self.pairs.update(zip(seg.toks, seg.toks[1:]))
+        self.segments.append(seg)
+        for t in seg.tokset | seg.context:
+            self.postings[t].append(seg.id)
+        for t in seg.tokset:
+            self.df[t] += 1
+        self.vocabulary.update(seg.toks)
+        self.vocabulary.update(ctx_toks)
 
     # -- scoring ---------------------------------------------------------------------------------
     def weigh(self, query: Query) -> None:
         """Give each slot its weight: rare words matter more; unknown words count against a match."""
         for slot in query.slots:
             best = 0.0
+            if slot.accented and slot.accented not in self.accents and len(slot.alts) == 1:
+                # Typed with diacritics and not a word of the knowledge base ("Tày" where it only has
+                # "tây"): unknown, whatever it folds to.
+                slot.alts = [("\x00" + slot.accented,)]
+                slot.known = False
             for alt in slot.alts:
                 known = [self.idf[t] for t in alt if t in self.idf]
                 if known:
@@ -203,6 +266,10 @@ class Index:
                 best = UNKNOWN_WEIGHT_EN if query.english else UNKNOWN_WEIGHT
             elif all(t in self.identity for alt in slot.alts for t in alt):
                 best *= IDENTITY_FACTOR
+            if slot.framing:
+                best *= 0.5
+            if slot.focus:
+                best *= FOCUS_FACTOR
             slot.weight = best
 
     def candidates(self, query: Query, limit: int = 60) -> list[Segment]:
@@ -231,19 +298,26 @@ class Index:
         matched = 0.0
         for slot in q.slots:
             best = 0.0
-            for alt in slot.alts:
+            for k, alt in enumerate(slot.alts):
                 in_text = sum(t in seg.tokset for t in alt) / len(alt)
                 in_ctx = sum(t in seg.tokset or t in seg.context for t in alt) / len(alt)
                 m = in_text if in_text >= 0.6 else 0.0
                 if in_ctx >= 0.6:
                     m = max(m, CONTEXT_WEIGHT * in_ctx)
+                if m and k == 0 and slot.accented and slot.accented not in seg.accents:
+                    m *= COLLISION_FACTOR  # same letters, another word: "để" for "dê"
                 best = max(best, m)
             matched += slot.weight * best
         coverage = matched / total
+        if seg.own:  # a curated question: it must not ask about more than the question does
+            asked = {t for slot in q.slots for alt in slot.alts for t in alt}
+            weights = [self.idf.get(t, IDF_CAP) for t in seg.own]
+            covered = sum(w for t, w in zip(seg.own, weights) if t in asked)
+            coverage *= 0.5 + 0.5 * (covered / sum(weights))
         score = coverage
         reasons: list[str] = []
         pairs = set(zip(seg.toks, seg.toks[1:]))
-        bonus = min(0.12, 0.04 * sum(b in pairs for b in q.bigrams))
+        bonus = min(0.18, 0.03 * sum(b in pairs for b in q.bigrams))
         score += bonus
         # Neighbours.
         for gi, wanted in q.contrasts.items():
@@ -264,12 +338,21 @@ class Index:
             score -= 0.25 if q.years_explicit else 0.06
             reasons.append("year")
         stance = seg.passage.stance
-        if q.stance == "plan" and stance == "result" or q.stance == "result" and stance == "plan":
+        if (q.stance == "plan" and stance == "result") or (q.stance == "result" and stance == "plan"):
             score -= 0.2
             reasons.append("stance")
+        if q.total and "tong" in seg.tokset:
+            score += 0.06
+        if q.counted and _has_unit(seg, {q.counted}):
+            score += 0.05  # "giáo viên 16" answers "mấy giáo viên" better than "22 người"
         fits = self._fits(seg, q, reasons)
         score -= 0.01 * max(0, len(seg.toks) - 30) / 10
         return Hit(segment=seg, score=score, coverage=coverage, fits=fits, reasons=reasons)
+
+    @staticmethod
+    def _counts_in_context(seg: Segment, q: Query) -> bool:
+        """A list item under a lead-in that names the counted thing ("Số hộ nghèo: …") still counts it."""
+        return bool(seg.head) and q.counted_word in set(tokens(seg.head))
 
     def _fits(self, seg: Segment, q: Query, reasons: list[str]) -> bool:
         """Does the sentence hold the kind of answer asked?"""
@@ -286,9 +369,15 @@ class Index:
                 reasons.append("no-number")
             elif q.counted and "percent" not in q.types and "money" not in q.types:
                 counter = self.lex.counter_of(q.counted)
-                if counter and not _has_unit(seg, counter.accepts):
+                if counter and not _has_unit(seg, counter.accepts) and not _head_names(seg, counter.accepts):
                     ok = False
                     reasons.append("unit")
+        if q.counted_word and q.counted_word not in seg.tokset and not self._counts_in_context(seg, q):
+            ok = False
+            reasons.append("counted-word")
+        if q.units and "percent" not in q.types and not _has_unit(seg, q.units):
+            ok = False
+            reasons.append("measure")
         if "when" in q.types and not seg.has_date:
             ok = False
             reasons.append("no-date")
@@ -296,6 +385,14 @@ class Index:
             ok = False
             reasons.append("no-name")
         return ok
+
+
+def _head_names(seg: Segment, units: set[tuple[str, ...]]) -> bool:
+    """A list item whose lead-in says what is counted ("… giáo viên, nhân viên được đánh giá là 35 người:")."""
+    if not seg.head:
+        return False
+    toks = tokens(seg.head)
+    return any(tuple(toks[i : i + len(u)]) == u for u in units for i in range(len(toks) - len(u) + 1))
 
 
 def _has_unit(seg: Segment, accepts: set[tuple[str, ...]]) -> bool:

@@ -22,7 +22,7 @@ from .index import Index
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
-from .text import normalize, tokens
+from .text import accent_key, normalize, tokens
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +61,13 @@ class KnowledgeBase:
         self.passages: dict[str, Passage] = {p.key: p for d in documents for p in d.passages}
         faq_passages = [as_passage(e) for e in faq]
         self.passages.update({p.key: p for p in faq_passages})
-        identity = {tok for d in documents for tok in tokens(d.title) if not tok[0].isdigit()}
+        identity = {tok for d in documents for tok in tokens(_commune(d.title))}
         self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity)
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
         self.speller = Speller(self.index.vocabulary + Counter(_lexicon_words(lexicon)), accented,
-                               self.index.bigrams)
+                               self.index.bigrams, self.index.pairs)
         years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
         self.plan_year = max(years) if years else None
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
@@ -120,8 +120,10 @@ class KnowledgeBase:
         query = self.understand(question)
         if query.empty:
             return Reply(found=False, kind="empty", english=query.english)
+        if self._names_another_place(query):
+            return Reply(found=False, kind="unknown", english=query.english)
         hits = self.index.search(query)
-        chosen, decision = choose(hits)
+        chosen, decision = choose(hits, sum(s.weight for s in query.slots))
         if decision == "answer" and chosen is not None:
             seg = chosen.segment
             return Reply(
@@ -142,6 +144,10 @@ class KnowledgeBase:
             suggestions=suggestions,
             english=query.english,
         )
+
+    def _names_another_place(self, query: Query) -> bool:
+        """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""
+        return any(accent_key(w) not in self.index.accents for place in query.places for w in place.split())
 
     def suggest(self, query: Query, hits: list, limit: int = 3) -> list[str]:
         """Up to ``limit`` curated questions near this one, each checked to be answerable."""
@@ -188,6 +194,12 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+def _commune(title: str) -> str:
+    """"… năm 2024 xã Cao Lâu" → "Cao Lâu": the name every passage of the plan is about."""
+    m = re.search(r"\b(?:xã|phường|thị trấn)\s+((?:[A-ZĐ][^\s,.;]*\s*)+)", title)
+    return m.group(1) if m else ""
 
 
 def _lexicon_words(lex: Lexicon) -> list[str]:

@@ -63,10 +63,12 @@ class Lexicon:
     stopwords_en: set[str] = field(default_factory=set)
     question_types: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     folded_ambiguous: set[tuple[str, ...]] = field(default_factory=set)
-    stance: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    stance: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = field(default_factory=dict)
     relative_years: dict[tuple[str, ...], int] = field(default_factory=dict)
     relative_school_years: dict[tuple[str, ...], int] = field(default_factory=dict)
     counters: list[Counter_] = field(default_factory=list)
+    measures: dict[tuple[str, ...], set[tuple[str, ...]]] = field(default_factory=dict)
+    totals: list[tuple[str, ...]] = field(default_factory=list)
     contrasts: list[list[set[tuple[str, ...]]]] = field(default_factory=list)
     known_accented: set[str] = field(default_factory=set)
 
@@ -82,7 +84,7 @@ class Lexicon:
                 lex.abbreviations[k] = v
         for key, value in (syn.get("colloquial") or {}).items():
             k, v = _phrase(key), _phrase(value)
-            if k and v and k != v:
+            if k and v:  # an entry mapping to itself protects a phrase from a shorter entry
                 lex.colloquial[k] = v
         for key, value in ((glo.get("terms") if isinstance(glo, dict) else None) or {}).items():
             k, v = _phrase(key), _phrase(value)
@@ -105,7 +107,8 @@ class Lexicon:
         # Longest phrase first, so "bao nhiêu phần trăm" wins over "bao nhiêu".
         lex.question_types.sort(key=lambda x: -len(x[1]))
         lex.folded_ambiguous = {_phrase(p) for p in cues.get("folded_ambiguous") or []}
-        lex.stance = {k: [_phrase(p) for p in v] for k, v in (cues.get("stance") or {}).items()}
+        lex.stance = {k: [(tuple(accented_tokens(str(p))), _phrase(p)) for p in v]
+                      for k, v in (cues.get("stance") or {}).items()}
         lex.relative_years = {_phrase(k): int(v) for k, v in (cues.get("relative_years") or {}).items()}
         lex.relative_school_years = {
             _phrase(k): int(v) for k, v in (cues.get("relative_school_years") or {}).items()
@@ -114,6 +117,9 @@ class Lexicon:
             members = {_phrase(m) for m in group.get("members") or []}
             accepts = {_phrase(m) for m in group.get("accepts") or []} | members
             lex.counters.append(Counter_(members, accepts))
+        for word, units in (cues.get("measures") or {}).items():
+            lex.measures[_phrase(word)] = {_phrase(u) for u in units}
+        lex.totals = [_phrase(w) for w in cues.get("totals") or []]
         for group in cues.get("contrasts") or []:
             lex.contrasts.append([{_phrase(m) for m in member} for member in group])
         for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):
@@ -199,9 +205,10 @@ class Speller:
     """Repairs a question's words against the vocabulary of the knowledge base."""
 
     def __init__(self, vocabulary: Counter[str], known_accented: set[str],
-                 bigrams: set[tuple[str, str]] | None = None) -> None:
+                 bigrams: set[tuple[str, str]] | None = None, pairs: set[tuple[str, str]] | None = None) -> None:
         self.vocabulary = vocabulary
-        self.bigrams = bigrams or set()
+        self.bigrams = bigrams or set()  # pairs where a stop-word-like word has another reading ("hồ sơ")
+        self.pairs = pairs or set()  # every word pair of the knowledge base ("gia cầm", "gia đình")
         self.known_accented = known_accented
         self._words = [w for w in vocabulary if w.isalpha() and len(w) >= 2]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from .lexicon import Lexicon, Speller, accented_tokens
-from .text import fold_word, nfc, normalize, number_key, strip_marks
+from .text import accent_key, fold_word, nfc, normalize, number_key, strip_marks
 
 MAX_QUESTION_CHARS = 600
 _CASED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
@@ -28,6 +28,9 @@ class Slot:
     alts: list[tuple[str, ...]]
     known: bool
     is_number: bool = False
+    framing: bool = False  # a measure word ("diện tích"): says what kind of figure, not which one
+    accented: str | None = None  # the word as typed with diacritics, when it was: "dê" is not "để"
+    focus: bool = False  # next to the question word ("tăng thêm bao nhiêu"): what is asked about
     weight: float = 0.0
 
 
@@ -41,12 +44,16 @@ class Query:
     bigrams: list[tuple[str, str]]
     types: set[str] = field(default_factory=set)
     counted: tuple[str, ...] | None = None
+    counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
+    units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
+    total: bool = False
     stance: str | None = None
     years: set[int] = field(default_factory=set)
     years_explicit: bool = False
     contrasts: dict[int, set[int]] = field(default_factory=dict)
     school_years: list[tuple[str, ...]] = field(default_factory=list)
     english: bool = False
+    places: list[str] = field(default_factory=list)  # proper names after "xã", "huyện"…: "Thụy Hùng"
 
     @property
     def empty(self) -> bool:
@@ -93,7 +100,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     for word in raw:
         f = fold_word(word)
         acc: str | None = word
-        if f and f != "%" and not f[0].isdigit() and not speller.known(f) and f not in lex.stopwords:
+        if (f and f != "%" and not f[0].isdigit() and not speller.known(f) and f not in lex.stopwords
+                and (f,) not in lex.colloquial):
             repaired = speller.repair(word)
             if repaired:
                 f, acc = repaired, None
@@ -105,30 +113,52 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         accented = list(toks)
         cased = list(toks)
     q = Query(text=text, tokens=toks, slots=[], bigrams=[], english=english)
+    q.places = _places(cased)
 
     # Kinds of answer wanted; the words that say so are consumed.
     used: set[int] = set()
-    qtype_at: dict[str, int] = {}
+    quantity_at: list[int] = []
+    asked_spans: list[tuple[int, int]] = []
     for qtype, acc_phrase, folded_phrase in lex.question_types:
         if qtype == "yesno":
             continue
         if has_marks:
             pos = _find_aligned(toks, accented, acc_phrase, folded_phrase, used)
-        elif folded_phrase in lex.folded_ambiguous:
-            continue
         else:
             pos = _find(toks, folded_phrase, used)
+            if pos >= 0 and folded_phrase in lex.folded_ambiguous and _pairs_up(toks, pos, len(folded_phrase),
+                                                                                speller.pairs):
+                pos = -1  # "gia" is giá, unless it pairs up as in "gia cầm", "gia đình"
         if pos >= 0:
             used.update(range(pos, pos + len(folded_phrase)))
             q.types.add(qtype)
-            qtype_at.setdefault(qtype, pos + len(folded_phrase))
+            asked_spans.append((pos, pos + len(folded_phrase)))
+            if qtype == "quantity":
+                quantity_at.append(pos + len(folded_phrase))
+    if not q.types and any(_find(toks, p) >= 0 for p in lex.totals):
+        q.types.add("quantity")  # "Tổng vốn đầu tư năm 2023?": a total is a figure
     tail = [t for t in toks if t not in _TAIL_PARTICLES and t != "?"]
     if (toks and toks[-1] in {"khong", "chua", "ko", "k", "hok"}) or (tail and tail[-1] in {"khong", "chua"}):
         q.types.add("yesno")
     if english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
         q.types.add("yesno")
-    q.counted = _counted_noun(toks, qtype_at, lex)
-    _read_time(q, toks, lex, plan_year)
+    q.counted = _counted_noun(toks, quantity_at, lex)
+    if q.counted is None and quantity_at:
+        after = min(quantity_at)
+        word = toks[after] if after < len(toks) else ""
+        word = (lex.colloquial.get((word,)) or (word,))[0]
+        measure_words = {t for m in lex.measures for t in m}
+        if (word and not word[0].isdigit() and word not in lex.stopwords and word not in measure_words
+                and speller.known(word)):
+            q.counted_word = word
+    measured: set[int] = set()
+    for word, units in lex.measures.items():
+        pos = _find(toks, word, used)
+        if pos >= 0:
+            q.units |= units
+            measured.update(range(pos, pos + len(word)))
+    q.total = any(_find(toks, p) >= 0 for p in lex.totals)
+    _read_time(q, toks, accented if has_marks else None, lex, plan_year)
 
     # What remains names things: everyday words become the document's, abbreviations gain their
     # full forms, words that only shape the question drop out.
@@ -177,7 +207,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                 key = span
                 break
         if key is not None:
-            phrase = tuple(t for t in lex.colloquial[key] if t not in lex.stopwords)
+            phrase = lex.colloquial[key]
             if phrase:
                 q.slots.append(Slot(alts=[phrase], known=any(speller.known(t) for t in phrase)))
             for t in lex.colloquial[key]:
@@ -209,7 +239,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         if expanded:
             alts.append(expanded)
         known = speller.known(t) or any(all(speller.known(x) for x in a) for a in alts[1:])
-        q.slots.append(Slot(alts=alts, known=known))
+        acc = accented[i - 1] if has_marks and not english else None
+        q.slots.append(Slot(alts=alts, known=known, framing=(i - 1) in measured,
+                            accented=accent_key(acc) if acc else None,
+                            focus=any(a - 2 <= i - 1 < b + 2 for a, b in asked_spans)))
         content.append(len(rest) - 1)
     for a, b in itertools.pairwise(content):
         if b == a + 1:
@@ -228,7 +261,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     return q
 
 
-def _read_time(q: Query, toks: list[str], lex: Lexicon, plan_year: int | None) -> None:
+def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex: Lexicon,
+               plan_year: int | None) -> None:
     """Which year (explicit, or relative to the plan's year), which school year, results or plan."""
     for phrase, offset in lex.relative_years.items():
         if plan_year and _find(toks, phrase) >= 0:
@@ -248,12 +282,48 @@ def _read_time(q: Query, toks: list[str], lex: Lexicon, plan_year: int | None) -
             q.years_explicit = True
     for a, b in sorted(pairs):
         q.school_years.append(("nam", "hoc", str(a), str(b)))
-    plan_hits = sum(_find(toks, p) >= 0 for p in lex.stance.get("plan", []))
-    result_hits = sum(_find(toks, p) >= 0 for p in lex.stance.get("result", []))
+    def hits(kind: str) -> int:
+        found = 0
+        for acc_phrase, folded_phrase in lex.stance.get(kind, []):
+            if accented is not None:
+                found += _find_aligned(toks, accented, acc_phrase, folded_phrase, set()) >= 0
+            else:
+                found += _find(toks, folded_phrase) >= 0
+        return found
+
+    plan_hits, result_hits = hits("plan"), hits("result")
     if plan_hits > result_hits:
         q.stance = "plan"
     elif result_hits > plan_hits:
         q.stance = "result"
+
+
+_PLACE_WORDS = {"xã", "huyện", "tỉnh", "thôn", "bản", "phường", "thị"}
+
+
+def _places(cased: list[str]) -> list[str]:
+    """Capitalised names after a place word ("xã Thụy Hùng" → "thụy hùng"), as the asker typed them."""
+    out: list[str] = []
+    i = 0
+    while i < len(cased):
+        if cased[i].lower() in _PLACE_WORDS:
+            j = i + 1
+            name: list[str] = []
+            while j < len(cased) and cased[j][:1].isupper() and cased[j].isalpha() and len(name) < 3:
+                name.append(cased[j])
+                j += 1
+            if name:
+                out.append(normalize(" ".join(name)))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _pairs_up(toks: list[str], pos: int, n: int, bigrams: set[tuple[str, str]]) -> bool:
+    prev = toks[pos - 1] if pos > 0 else ""
+    nxt = toks[pos + n] if pos + n < len(toks) else ""
+    return (prev, toks[pos]) in bigrams or (toks[pos + n - 1], nxt) in bigrams
 
 
 def _find_aligned(toks: list[str], accented: list[str | None], acc_phrase: tuple[str, ...],
@@ -277,17 +347,16 @@ def _find_aligned(toks: list[str], accented: list[str | None], acc_phrase: tuple
     return -1
 
 
-def _counted_noun(toks: list[str], qtype_at: dict[str, int], lex: Lexicon) -> tuple[str, ...] | None:
+def _counted_noun(toks: list[str], quantity_at: list[int], lex: Lexicon) -> tuple[str, ...] | None:
     """The unit a count question asks in: "bao nhiêu hộ" → hộ; "tổng số người … là bao nhiêu" → người."""
-    starts: list[int] = []
-    if "quantity" in qtype_at:
-        starts.append(qtype_at["quantity"])
+    starts: list[int] = sorted(quantity_at)
     for i, t in enumerate(toks[:-1]):
         if t == "so" and (i == 0 or toks[i - 1] in {"tong", "co", "la", "cac"}):
             starts.append(i + 1)
     for start in starts:
         for n in (3, 2, 1):
             phrase = tuple(toks[start : start + n])
-            if len(phrase) == n and lex.counter_of(phrase):
+            phrase = lex.colloquial.get(phrase, phrase) if n == 1 else phrase
+            if len(phrase) >= 1 and lex.counter_of(phrase):
                 return phrase
     return None

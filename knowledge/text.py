@@ -116,6 +116,17 @@ def tokens(text: str) -> list[str]:
     return [fold_word(tok, folded=True) for tok in _TOKEN.findall(fold(text))]
 
 
+_FINAL_Y_ACCENTED = re.compile(r"^([bcdđghklmnpqrstvx]+)([yýỳỷỹỵ])$")
+_Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
+
+
+def accent_key(word: str) -> str:
+    """A word with its diacritics, in one spelling: "Kỳ" → "kì", "hoà" → "hòa" (for accent-aware matching)."""
+    w = normalize(word)
+    m = _FINAL_Y_ACCENTED.match(w)
+    return m.group(1) + m.group(2).translate(_Y_TO_I) if m else w
+
+
 def fold_word(word: str, folded: bool = False) -> str:
     """One word in matching form (see :func:`tokens`)."""
     return _FINAL_Y.sub(r"\1i", word if folded else fold(word))
