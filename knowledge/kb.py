@@ -67,7 +67,7 @@ class KnowledgeBase:
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
         self.speller = Speller(self.index.vocabulary + Counter(_lexicon_words(lexicon)), accented,
-                               self.index.bigrams, self.index.pairs)
+                               self.index.bigrams, dict(self.index.pairs))
         years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
         self.plan_year = max(years) if years else None
         # A curated question per passage, to offer as a suggestion that is known to be answerable.

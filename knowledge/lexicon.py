@@ -55,6 +55,7 @@ class Lexicon:
 
     abbreviations: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     colloquial: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    colloquial_alts: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
     glossary: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     stopwords: set[str] = field(default_factory=set)
     stopwords_accented: set[str] = field(default_factory=set)
@@ -83,9 +84,12 @@ class Lexicon:
             if k and v and k != v:
                 lex.abbreviations[k] = v
         for key, value in (syn.get("colloquial") or {}).items():
-            k, v = _phrase(key), _phrase(value)
-            if k and v:  # an entry mapping to itself protects a phrase from a shorter entry
-                lex.colloquial[k] = v
+            values = value if isinstance(value, list) else [value]
+            k, alts = _phrase(key), [_phrase(v) for v in values if _phrase(v)]
+            if k and alts:  # an entry mapping to itself protects a phrase from a shorter entry
+                lex.colloquial[k] = alts[0]
+                if len(alts) > 1:  # several readings ("giữ" → duy trì | giữ vững): any may match
+                    lex.colloquial_alts[k] = alts
         for key, value in ((glo.get("terms") if isinstance(glo, dict) else None) or {}).items():
             k, v = _phrase(key), _phrase(value)
             if k and v:
@@ -125,7 +129,8 @@ class Lexicon:
         for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):
             for key, value in table.items():
                 lex.known_accented.update(normalize(str(key)).split())
-                lex.known_accented.update(normalize(str(value)).split())
+                for v in value if isinstance(value, list) else [value]:
+                    lex.known_accented.update(normalize(str(v)).split())
         for w in cues.get("stopwords") or []:
             lex.known_accented.update(normalize(str(w)).split())
         return lex
@@ -205,10 +210,12 @@ class Speller:
     """Repairs a question's words against the vocabulary of the knowledge base."""
 
     def __init__(self, vocabulary: Counter[str], known_accented: set[str],
-                 bigrams: set[tuple[str, str]] | None = None, pairs: set[tuple[str, str]] | None = None) -> None:
+                 bigrams: set[tuple[str, str]] | None = None,
+                 pair_counts: dict[tuple[str, str], int] | None = None) -> None:
         self.vocabulary = vocabulary
         self.bigrams = bigrams or set()  # pairs where a stop-word-like word has another reading ("hồ sơ")
-        self.pairs = pairs or set()  # every word pair of the knowledge base ("gia cầm", "gia đình")
+        self.pair_counts = pair_counts or {}  # word pairs of the knowledge base, with how often they occur
+        self.pairs = self.pair_counts.keys()  # ("gia cầm", "gia đình")
         self.known_accented = known_accented
         self._words = [w for w in vocabulary if w.isalpha() and len(w) >= 2]
 

@@ -31,6 +31,8 @@ class Slot:
     framing: bool = False  # a measure word ("diện tích"): says what kind of figure, not which one
     accented: str | None = None  # the word as typed with diacritics, when it was: "dê" is not "để"
     focus: bool = False  # next to the question word ("tăng thêm bao nhiêu"): what is asked about
+    compound: bool = False  # words the knowledge base writes together ("người cao tuổi"): one concept
+    pos: int = -1  # where it stands in the question (its last word)
     weight: float = 0.0
 
 
@@ -126,9 +128,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             pos = _find_aligned(toks, accented, acc_phrase, folded_phrase, used)
         else:
             pos = _find(toks, folded_phrase, used)
-            if pos >= 0 and folded_phrase in lex.folded_ambiguous and _pairs_up(toks, pos, len(folded_phrase),
-                                                                                speller.pairs):
-                pos = -1  # "gia" is giá, unless it pairs up as in "gia cầm", "gia đình"
+        if pos >= 0 and folded_phrase in lex.folded_ambiguous and _pairs_up(toks, pos, len(folded_phrase),
+                                                                            speller.pairs):
+            pos = -1  # "giá" is a price, unless it pairs up as in "đánh giá", "gia cầm", "gia đình"
         if pos >= 0:
             used.update(range(pos, pos + len(folded_phrase)))
             q.types.add(qtype)
@@ -207,9 +209,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                 key = span
                 break
         if key is not None:
-            phrase = lex.colloquial[key]
-            if phrase:
-                q.slots.append(Slot(alts=[phrase], known=any(speller.known(t) for t in phrase)))
+            alts = lex.colloquial_alts.get(key) or [lex.colloquial[key]]
+            q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a)))
             for t in lex.colloquial[key]:
                 content.append(len(rest))
                 rest.append(t)
@@ -232,8 +233,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             if not re.fullmatch(r"20\d\d", t):
                 q.slots.append(Slot(alts=[(number_key(t),)], known=True, is_number=True))
             continue
-        if len(t) == 1 and t not in {"i", "v", "x"}:
-            continue
+        if len(t) == 1 and t not in {"i", "v", "x"} and not _pairs_up(toks, i - 1, 1, speller.pairs):
+            continue  # a stray letter, unless it is half of a word pair ("y tế")
         alts = [(t,)]
         expanded = lex.abbreviations.get((t,))
         if expanded:
@@ -242,11 +243,12 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         acc = accented[i - 1] if has_marks and not english else None
         q.slots.append(Slot(alts=alts, known=known, framing=(i - 1) in measured,
                             accented=accent_key(acc) if acc else None,
-                            focus=any(a - 2 <= i - 1 < b + 2 for a, b in asked_spans)))
+                            focus=any(a - 2 <= i - 1 < b + 2 for a, b in asked_spans), pos=len(rest) - 1))
         content.append(len(rest) - 1)
     for a, b in itertools.pairwise(content):
         if b == a + 1:
             q.bigrams.append((rest[a], rest[b]))
+    q.slots = _compounds(q.slots, speller)
     for key, value in lex.abbreviations.items():  # multi-word abbreviations ("kt xh")
         if len(key) > 1 and _find(rest, key) >= 0:
             q.slots.append(Slot(alts=[key, value], known=True))
@@ -296,6 +298,27 @@ def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex
         q.stance = "plan"
     elif result_hits > plan_hits:
         q.stance = "result"
+
+
+def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
+    """Join neighbouring words the knowledge base writes together into one slot that matches as a phrase.
+
+    Vietnamese writes a word as several syllables; "người cao tuổi" is one concept, and a sentence with
+    "người" in one place and "cao" in another ("bao cao su … 102 người") does not name it.
+    """
+    out: list[Slot] = []
+    for slot in slots:
+        prev = out[-1] if out else None
+        if (prev is not None and slot.pos == prev.pos + 1 and slot.pos >= 0 and not slot.is_number
+                and not prev.is_number and slot.known and prev.known and len(slot.alts) == 1
+                and len(prev.alts) == 1 and len(prev.alts[0]) < 3
+                and speller.pair_counts.get((prev.alts[0][-1], slot.alts[0][0]), 0) >= 2):
+            joined = prev.alts[0] + slot.alts[0]
+            out[-1] = Slot(alts=[joined], known=True, compound=True, pos=slot.pos,
+                           focus=prev.focus or slot.focus, framing=prev.framing and slot.framing)
+            continue
+        out.append(slot)
+    return out
 
 
 _PLACE_WORDS = {"xã", "huyện", "tỉnh", "thôn", "bản", "phường", "thị"}
