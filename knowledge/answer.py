@@ -59,33 +59,42 @@ def choose(hits: list[Hit], information: float = MIN_INFORMATION) -> tuple[Hit |
     fitting = [h for h in hits if h.fits]
     best_fit = fitting[0] if fitting else None
     top = hits[0]
-    if best_fit is not None and best_fit.score >= ANSWER_MIN and best_fit.score >= top.score - 0.15:
+    if best_fit is not None and best_fit.score >= ANSWER_MIN and best_fit.score >= top.score - 0.25:
         return best_fit, "answer"
     if top.score >= SUGGEST_MIN or (best_fit is not None and best_fit.score >= SUGGEST_MIN):
         return best_fit or top, "suggest"
     return None, "unknown"
 
 
-def quote_for(hit: Hit, index: Index, query: Query) -> str:
-    """The sentence that answers, with its lead-in or its "Trong đó…" follow-up when they belong to it."""
+def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = None) -> str:
+    """The sentence that answers, with what belongs to it: its lead-in, its "Trong đó…" follow-up, and
+    a neighbouring sentence of the same paragraph that answers as well (a two-part question)."""
     seg = hit.segment
-    siblings = [s for s in index.segments if s.passage is seg.passage] if _needs_siblings(seg) else []
+    by_order = {s.order: s for s in index.segments if s.passage is seg.passage} if seg.passage.kind != "faq" else {}
+    close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits
+             and h.score >= hit.score - 0.03}
     text = seg.text
-    if siblings:
-        by_order = {s.order: s for s in siblings}
-        prev = by_order.get(seg.order - 1)
-        nxt = by_order.get(seg.order + 1)
-        if prev is not None and _starts_with_connective(text) and len(prev.text) + len(text) < 420:
-            text = prev.text + " " + text
-        if nxt is not None and _starts_with_connective(nxt.text) and len(text) + len(nxt.text) < 360:
-            text = text + " " + nxt.text
+    prev, nxt = by_order.get(seg.order - 1), by_order.get(seg.order + 1)
+    if prev is not None and (_starts_with_connective(text) or prev.order in close) \
+            and len(prev.text) + len(text) < 420:
+        text = _join(prev, text, before=True)
+    if nxt is not None and (_starts_with_connective(nxt.text) or nxt.order in close) \
+            and len(text) + len(nxt.text) < 420:
+        text = _join(nxt, text, before=False)
     if len(text) > QUOTE_MAX:
         text = _window(text, query)
     return text
 
 
-def _needs_siblings(seg: Segment) -> bool:
-    return True
+def _join(other: Segment, text: str, before: bool) -> str:
+    """Two pieces of one paragraph; a list item's repeated lead-in ("Head: … item") is not repeated."""
+    piece = other.text
+    if other.head and piece.startswith(other.head):
+        piece = piece[len(other.head):].lstrip(" …")
+    if before:
+        return piece + " " + (text[len(other.head):].lstrip(" …") if other.head and text.startswith(other.head)
+                              else text)
+    return text + " " + piece
 
 
 def _starts_with_connective(text: str) -> bool:

@@ -10,6 +10,7 @@ for "tỷ lệ", no count of the unit asked for) is marked as not answering, wha
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .document import Passage
 from .lexicon import Lexicon, accented_tokens
-from .question import Query, find_members
+from .question import Query, Slot, find_members
 from .text import accent_key, fold, fold_word, number_key, tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ\"“(])")
@@ -31,7 +32,7 @@ CONTEXT_WEIGHT = 0.6
 # plan too, and must not outweigh the thing asked about.
 IDF_CAP = 4.0
 UNKNOWN_WEIGHT = 2.5
-IDENTITY_FACTOR = 0.25
+IDENTITY_FACTOR = 0.4
 COLLISION_FACTOR = 0.3
 FOCUS_FACTOR = 1.3
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
@@ -79,7 +80,7 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
     its lead-in as the head of every item, so "Bản Vàng 31 tấn" still says what the 31 tấn are.
     """
     out: list[tuple[str, str]] = []
-    for sentence in (p.strip() for p in _SENTENCE_END.split(text)):
+    for sentence in _sentences(text):
         if not sentence:
             continue
         clauses = [c.strip() for c in _split_outside_parens(sentence) if c.strip()]
@@ -91,6 +92,21 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         else:
             out.extend(("", c) for c in clauses)
     return out or [("", text)]
+
+
+def _sentences(text: str) -> list[str]:
+    """Split at ". " before a capital, but not after an abbreviation ("TM. ỦY BAN", "TP. Lạng Sơn")."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        before = text[start : m.start()].split()
+        last = before[-1] if before else ""
+        if re.fullmatch(r"[A-ZĐ][A-Za-zĐđ]{0,2}\.", last):
+            continue
+        out.append(text[start : m.start()].strip())
+        start = m.end()
+    out.append(text[start:].strip())
+    return [s for s in out if s]
 
 
 def _split_outside_parens(sentence: str) -> list[str]:
@@ -264,13 +280,20 @@ class Index:
                 best = best or self.max_idf * 0.5
             if not best:  # a word the knowledge base never uses: the question is partly about something else
                 best = UNKNOWN_WEIGHT_EN if query.english else UNKNOWN_WEIGHT
-            elif all(t in self.identity for alt in slot.alts for t in alt):
+            elif self._names_the_document(slot):
                 best *= IDENTITY_FACTOR
             if slot.framing:
                 best *= 0.5
             if slot.focus:
                 best *= FOCUS_FACTOR
             slot.weight = best
+
+    def _names_the_document(self, slot: Slot) -> bool:
+        """Words of the plan's own title ("kế hoạch phát triển kinh tế - xã hội … xã Cao Lâu")."""
+        if slot.accented:
+            return slot.accented in self.identity
+        folded = {fold_word(w) for w in self.identity}
+        return all(t in folded for alt in slot.alts[:1] for t in alt)
 
     def candidates(self, query: Query, limit: int = 200) -> list[Segment]:
         acc: dict[int, float] = defaultdict(float)
@@ -393,7 +416,7 @@ class Index:
 def _phrase_match(phrase: tuple[str, ...], seg: Segment, pairs: set[tuple[str, str]]) -> float:
     """1 for the words together; a little less a word or three apart ("tiếp 03 lượt công dân", "giảm tỷ lệ
     hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered."""
-    if all(p in pairs for p in zip(phrase, phrase[1:])):
+    if all(p in pairs for p in itertools.pairwise(phrase)):
         return 1.0
     if _within(phrase, seg.toks, len(phrase) + 3):
         return 0.85

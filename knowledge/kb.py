@@ -22,7 +22,7 @@ from .index import Index
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
-from .text import accent_key, normalize, tokens
+from .text import accent_key, normalize
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ class KnowledgeBase:
         self.passages: dict[str, Passage] = {p.key: p for d in documents for p in d.passages}
         faq_passages = [as_passage(e) for e in faq]
         self.passages.update({p.key: p for p in faq_passages})
-        identity = {tok for d in documents for tok in tokens(_commune(d.title))}
+        identity = {accent_key(w) for d in documents for w in re.findall(r"[^\W\d_]+", d.title)}
         self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity)
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
@@ -129,7 +129,7 @@ class KnowledgeBase:
             return Reply(
                 found=True,
                 kind="answer",
-                quote=quote_for(chosen, self.index, query),
+                quote=quote_for(chosen, self.index, query, hits),
                 source=source_of(seg),
                 score=round(chosen.score, 3),
                 passage_key=seg.passage.cited_by if seg.passage.kind == "faq" else seg.passage.key,
@@ -194,12 +194,6 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
-
-
-def _commune(title: str) -> str:
-    """"… năm 2024 xã Cao Lâu" → "Cao Lâu": the name every passage of the plan is about."""
-    m = re.search(r"\b(?:xã|phường|thị trấn)\s+((?:[A-ZĐ][^\s,.;]*\s*)+)", title)
-    return m.group(1) if m else ""
 
 
 def _lexicon_words(lex: Lexicon) -> list[str]:

@@ -311,7 +311,7 @@ def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
         prev = out[-1] if out else None
         if (prev is not None and slot.pos == prev.pos + 1 and slot.pos >= 0 and not slot.is_number
                 and not prev.is_number and slot.known and prev.known and len(slot.alts) == 1
-                and len(prev.alts) == 1 and len(prev.alts[0]) < 3
+                and len(prev.alts) == 1 and len(prev.alts[0]) < 4
                 and speller.pair_counts.get((prev.alts[0][-1], slot.alts[0][0]), 0) >= 2):
             joined = prev.alts[0] + slot.alts[0]
             out[-1] = Slot(alts=[joined], known=True, compound=True, pos=slot.pos,
