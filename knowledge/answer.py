@@ -73,6 +73,7 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     by_order = {s.order: s for s in index.segments if s.passage is seg.passage} if seg.passage.kind != "faq" else {}
     close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits
              and h.score >= hit.score - 0.03}
+    close |= _complements(hit, hits or [], query)
     text = seg.text
     prev, nxt = by_order.get(seg.order - 1), by_order.get(seg.order + 1)
     if prev is not None and (_starts_with_connective(text) or prev.order in close) \
@@ -84,6 +85,25 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     if len(text) > QUOTE_MAX:
         text = _window(text, query)
     return text
+
+
+def _complements(hit: Hit, hits: list[Hit], query: Query) -> set[int]:
+    """Neighbouring items that hold what the chosen one lacks ("bao nhiêu cán bộ … và học sinh": the staff
+    in one item, the pupils in the next)."""
+    seg = hit.segment
+    own = set(tokens(seg.text[len(seg.head):] if seg.head else seg.text))
+    out: set[int] = set()
+    for other in hits:
+        o = other.segment
+        if o.passage is not seg.passage or abs(o.order - seg.order) != 1 or other.score < hit.score - 0.4:
+            continue
+        theirs = set(tokens(o.text[len(o.head):].lstrip(" …") if o.head else o.text))
+        for slot in query.slots:
+            words = {t for alt in slot.alts for t in alt}
+            if slot.weight >= 2.0 and not words & own and words & theirs and o.numbers:
+                out.add(o.order)
+                break
+    return out
 
 
 def _join(other: Segment, text: str, before: bool) -> str:

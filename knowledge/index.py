@@ -86,6 +86,10 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         clauses = [c.strip() for c in _split_outside_parens(sentence) if c.strip()]
         if len(clauses) > 1 and ":" in clauses[0]:
             cut = clauses[0].index(":") + 1
+            if not any(":" in c for c in clauses[1:]):
+                # "Kết quả xếp loại: Tổng số … là 35 người: HTXS 9/35; HTTNV 24/35": the items carry no
+                # label of their own, so everything up to the last colon leads them in.
+                cut = clauses[0].rindex(":") + 1
             head = clauses[0][:cut]
             items = [clauses[0][cut:].strip(), *clauses[1:]]
             out.extend((head, item) for item in items if item)
@@ -399,7 +403,7 @@ class Index:
                     ok = False
                     reasons.append("unit")
         if q.counted_word and q.counted_word not in seg.tokset and not self._counts_in_context(seg, q):
-            ok = False
+            ok = False  # "bao nhiêu phòng học" and no "phòng" here: it counts something else
             reasons.append("counted-word")
         if q.units and "percent" not in q.types and not _has_unit(seg, q.units):
             ok = False

@@ -144,8 +144,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         q.types.add("yesno")
     if english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
         q.types.add("yesno")
-    q.counted = _counted_noun(toks, quantity_at, lex)
-    if q.counted is None and quantity_at:
+    # Two counts asked at once ("bao nhiêu thai phụ …, bao nhiêu trẻ …"): no single unit to insist on.
+    single = len(quantity_at) - sum(tuple(toks[a - len(p):a]) == p for a in quantity_at for p in lex.totals) <= 1
+    q.counted = _counted_noun(toks, quantity_at, lex) if single else None
+    if q.counted is None and quantity_at and single:
         after = min(quantity_at)
         word = toks[after] if after < len(toks) else ""
         word = (lex.colloquial.get((word,)) or (word,))[0]
