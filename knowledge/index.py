@@ -371,6 +371,9 @@ class Index:
         if (q.stance == "plan" and stance == "result") or (q.stance == "result" and stance == "plan"):
             score -= 0.2
             reasons.append("stance")
+        if any(all(t in seg.tokset for t in s.alts[0]) for s in q.excluded):
+            score -= 0.15  # "Ngoài tuyển quân, …": the sentence about tuyển quân is the one set aside
+            reasons.append("excluded")
         if q.total and "tong" in seg.tokset:
             score += 0.06
         if q.counted and _has_unit(seg, {q.counted}):

@@ -56,6 +56,7 @@ class Query:
     school_years: list[tuple[str, ...]] = field(default_factory=list)
     english: bool = False
     places: list[str] = field(default_factory=list)  # proper names after "xã", "huyện"…: "Thụy Hùng"
+    excluded: list[Slot] = field(default_factory=list)  # "Ngoài tuyển quân, …": named to be set aside
 
     @property
     def empty(self) -> bool:
@@ -250,7 +251,16 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     for a, b in itertools.pairwise(content):
         if b == a + 1:
             q.bigrams.append((rest[a], rest[b]))
+    counted_words = set(q.counted or ())
+    q.slots = [s for s in q.slots if s.known or not (s.alts and s.alts[0][0].lstrip("\x00") and
+                                                     _is_counted(s, counted_words, lex))]
     q.slots = _compounds(q.slots, speller)
+    aside = _set_aside(text)
+    if aside:
+        keep = []
+        for slot in q.slots:
+            (q.excluded if all(t in aside for t in slot.alts[0]) else keep).append(slot)
+        q.slots = keep
     for key, value in lex.abbreviations.items():  # multi-word abbreviations ("kt xh")
         if len(key) > 1 and _find(rest, key) >= 0:
             q.slots.append(Slot(alts=[key, value], known=True))
@@ -300,6 +310,25 @@ def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex
         q.stance = "plan"
     elif result_hits > plan_hits:
         q.stance = "result"
+
+
+_ASIDE = re.compile(r"\b(?:ngoài|trừ|không kể|besides|except|apart from)\s+([^,?.;]+?)\s*(?:,|\bcòn\b|$)")
+
+
+def _set_aside(text: str) -> set[str]:
+    """Words named only to be excluded: "Ngoài tuyển quân, kế hoạch còn…" → {tuyen, quan}."""
+    out: set[str] = set()
+    for m in _ASIDE.finditer(text):
+        if m.group(0).startswith("ngoài ra"):
+            continue
+        out.update(fold_word(w) for w in accented_tokens(m.group(1)))
+    return out
+
+
+def _is_counted(slot: Slot, counted: set[str], lex: Lexicon) -> bool:
+    """An unknown word that is the unit counted ("mấy đứa"): the unit check covers it, not the words."""
+    word = slot.alts[0][0].lstrip("\x00")
+    return fold_word(word) in counted or lex.counter_of((fold_word(word),)) is not None
 
 
 def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
