@@ -70,6 +70,7 @@ class Lexicon:
     counters: list[Counter_] = field(default_factory=list)
     measures: dict[tuple[str, ...], set[tuple[str, ...]]] = field(default_factory=dict)
     totals: list[tuple[str, ...]] = field(default_factory=list)
+    classifiers: set[tuple[str, ...]] = field(default_factory=set)
     contrasts: list[list[set[tuple[str, ...]]]] = field(default_factory=list)
     known_accented: set[str] = field(default_factory=set)
 
@@ -124,6 +125,7 @@ class Lexicon:
         for word, units in (cues.get("measures") or {}).items():
             lex.measures[_phrase(word)] = {_phrase(u) for u in units}
         lex.totals = [_phrase(w) for w in cues.get("totals") or []]
+        lex.classifiers = {_phrase(w) for w in cues.get("classifiers") or []}
         for group in cues.get("contrasts") or []:
             lex.contrasts.append([{_phrase(m) for m in member} for member in group])
         for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):

@@ -251,9 +251,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     for a, b in itertools.pairwise(content):
         if b == a + 1:
             q.bigrams.append((rest[a], rest[b]))
-    counted_words = set(q.counted or ())
-    q.slots = [s for s in q.slots if s.known or not (s.alts and s.alts[0][0].lstrip("\x00") and
-                                                     _is_counted(s, counted_words, lex))]
+    # A classifier asked for ("mấy đứa", "bao nhiêu con") is checked as a unit, not matched as a word.
+    q.slots = [s for s in q.slots if not (q.counted and s.alts[0] == q.counted and q.counted in lex.classifiers)]
     q.slots = _compounds(q.slots, speller)
     aside = _set_aside(text)
     if aside:
@@ -321,14 +320,8 @@ def _set_aside(text: str) -> set[str]:
     for m in _ASIDE.finditer(text):
         if m.group(0).startswith("ngoài ra"):
             continue
-        out.update(fold_word(w) for w in accented_tokens(m.group(1)))
+        out.update(fold_word(w) for w in accented_tokens(m.group(0).split(",")[0]))
     return out
-
-
-def _is_counted(slot: Slot, counted: set[str], lex: Lexicon) -> bool:
-    """An unknown word that is the unit counted ("mấy đứa"): the unit check covers it, not the words."""
-    word = slot.alts[0][0].lstrip("\x00")
-    return fold_word(word) in counted or lex.counter_of((fold_word(word),)) is not None
 
 
 def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
