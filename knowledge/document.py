@@ -64,6 +64,7 @@ class Passage:
     path: list[str]  # ["Phần I", "I", "1. Về kinh tế", "1.4. Thu, chi ngân sách"]
     titles: list[str] = field(default_factory=list)  # every enclosing heading in full, for matching
     context: list[str] = field(default_factory=list)  # leads and labels in force ("- Trường THCS:")
+    label: str = ""  # the run-in label this paragraph sits under ("Trường Tiểu học"): its subject
     footnotes: dict[int, str] = field(default_factory=dict)  # footnotes this passage cites
     footnote_number: int | None = None  # for kind == footnote: which one
     cited_by: str | None = None  # for kind == footnote: the citing passage's key
@@ -136,6 +137,11 @@ def _sentence_case(title: str) -> str:
     return title
 
 
+def _label_text(label: str | None) -> str:
+    """"- Trường Tiểu học:" → "Trường Tiểu học"."""
+    return clean_inline(label or "").lstrip("-+•* ").rstrip(": ")
+
+
 def clean_inline(text: str) -> str:
     """Drop Markdown emphasis and footnote markers, for display and matching."""
     text = text.replace("**", "").replace("*", "")
@@ -180,6 +186,7 @@ class _Reader:
         self.passages: list[Passage] = []
         self.footnote_paras: dict[int, list[str]] = {}
         self.footnote_context: dict[int, list[list[str]]] = {}
+        self.footnote_label: dict[int, list[str | None]] = {}
         self.targets: list[Target] = []
         self.lead: str | None = None
         self.label: str | None = None
@@ -225,6 +232,7 @@ class _Reader:
             path=[s.crumb for s in sec.chain()],
             titles=[s.title for s in sec.chain() if s.title],
             context=context,
+            label=_label_text(self.label),
             year=sec.year,
             stance=sec.stance or "result",
             target=target,
@@ -237,6 +245,7 @@ class _Reader:
     def _note_start(self, number: int, text: str) -> None:
         self.footnote_paras[number] = [text]
         self.footnote_context[number] = [[]]
+        self.footnote_label[number] = [None]
         self.open_note = number
         self.note_first = text
         self.note_lead = text if _finished(text) and text.rstrip().endswith(":") else None
@@ -255,6 +264,7 @@ class _Reader:
             self.note_label = text
         paras.append(text)
         self.footnote_context[n].append([c for c in (self.note_lead, self.note_label) if c and c != text])
+        self.footnote_label[n].append(self.note_label if self.note_label != text else None)
 
     def _belongs_to_note(self, line: str) -> bool:
         """Does a line after a footnote continue it, or does the body resume?"""
@@ -443,6 +453,7 @@ class _Reader:
                             path=p.path,
                             titles=p.titles,
                             context=p.context + [c for c in ctx if c],
+                            label=_label_text(self.footnote_label[n][j]),
                             footnote_number=n,
                             cited_by=p.key,
                             year=p.year,

@@ -25,6 +25,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉ�
 _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
+_LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ty", "000d", "vnd"}
 _CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
 CONTEXT_WEIGHT = 0.6
@@ -142,8 +143,11 @@ def _numbers(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
     for m in _NUMBER.finditer(text):
         raw = m.group(0)
         after = tuple(tokens(text[m.end() : m.end() + 30]))[:3]
-        before_text = text[max(0, m.start() - 30) : m.start()]
-        before = tuple(tokens(before_text))[-3:]
+        before_text = text[max(0, m.start() - 40) : m.start()]
+        before_toks = tokens(before_text)
+        while before_toks and before_toks[-1] in _LINKING:  # "học sinh là 325", "được khoảng 160"
+            before_toks.pop()
+        before = tuple(before_toks)[-3:]
         out.append((number_key(raw), after, before))
         if "/" in raw:  # "638/790 hộ": the parts count too
             for part in raw.split("/"):
@@ -186,9 +190,11 @@ class Index:
         ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
         previous: list[str] = []
         previous_text: list[str] = []
+        label = passage.label.rstrip(": ")
         for order, (head, item) in enumerate(split_sentences(passage.text)):
             sentence = f"{head} {item}" if head else item
-            toks = self.lex.expand_abbreviations(tokens(sentence))
+            # The label is the paragraph's subject, as if run in: "Trường Tiểu học: Tổng số học sinh là 325".
+            toks = self.lex.expand_abbreviations(tokens(f"{label}: {sentence}" if label else sentence))
             folded = fold(sentence)
             seg = Segment(
                 id=len(self.segments),

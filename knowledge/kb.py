@@ -123,7 +123,8 @@ class KnowledgeBase:
         if self._names_another_place(query):
             return Reply(found=False, kind="unknown", english=query.english)
         hits = self.index.search(query)
-        chosen, decision = choose(hits, sum(s.weight for s in query.slots))
+        information = sum(s.weight for s in query.slots) + (1.0 if query.counted else 0.0)
+        chosen, decision = choose(hits, information)
         if decision == "answer" and chosen is not None:
             seg = chosen.segment
             return Reply(

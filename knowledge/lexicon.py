@@ -118,14 +118,15 @@ class Lexicon:
         lex.relative_school_years = {
             _phrase(k): int(v) for k, v in (cues.get("relative_school_years") or {}).items()
         }
+        lex.classifiers = {_phrase(w) for w in cues.get("classifiers") or []}
         for group in cues.get("counters") or []:
             members = {_phrase(m) for m in group.get("members") or []}
-            accepts = {_phrase(m) for m in group.get("accepts") or []} | members
+            # A document writes "học sinh", never "đứa": classifiers are asked for, not accepted.
+            accepts = ({_phrase(m) for m in group.get("accepts") or []} | members) - lex.classifiers
             lex.counters.append(Counter_(members, accepts))
         for word, units in (cues.get("measures") or {}).items():
             lex.measures[_phrase(word)] = {_phrase(u) for u in units}
         lex.totals = [_phrase(w) for w in cues.get("totals") or []]
-        lex.classifiers = {_phrase(w) for w in cues.get("classifiers") or []}
         for group in cues.get("contrasts") or []:
             lex.contrasts.append([{_phrase(m) for m in member} for member in group])
         for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):

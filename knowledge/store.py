@@ -20,7 +20,7 @@ from .document import Document, Figure, Passage, Target
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
-PARSER_VERSION = "5"
+PARSER_VERSION = "7"
 
 
 def _m1_knowledge(db: sqlite_utils.Database) -> None:
@@ -32,8 +32,8 @@ def _m1_knowledge(db: sqlite_utils.Database) -> None:
     )
     db["passages"].create(
         {"key": str, "doc": str, "ord": int, "kind": str, "text": str, "section": str, "path": str,
-         "titles": str, "context": str, "footnotes": str, "footnote_number": int, "cited_by": str, "year": int,
-         "stance": str, "target": int},
+         "titles": str, "context": str, "label": str, "footnotes": str, "footnote_number": int,
+         "cited_by": str, "year": int, "stance": str, "target": int},
         pk="key", if_not_exists=True,
     )
     db["targets"].create(
@@ -113,7 +113,7 @@ class Store:
                     ({
                         "key": p.key, "doc": doc.name, "ord": i, "kind": p.kind, "text": p.text,
                         "section": p.section, "path": json.dumps(p.path, ensure_ascii=False),
-                        "titles": json.dumps(p.titles, ensure_ascii=False),
+                        "titles": json.dumps(p.titles, ensure_ascii=False), "label": p.label,
                         "context": json.dumps(p.context, ensure_ascii=False),
                         "footnotes": json.dumps({str(k): v for k, v in p.footnotes.items()}, ensure_ascii=False),
                         "footnote_number": p.footnote_number, "cited_by": p.cited_by, "year": p.year,
@@ -141,11 +141,11 @@ class Store:
                     key=r[0], kind=r[1], text=r[2], section=r[3], path=json.loads(r[4]),
                     context=json.loads(r[5]), footnotes={int(k): v for k, v in json.loads(r[6]).items()},
                     footnote_number=r[7], cited_by=r[8], year=r[9], stance=r[10], target=r[11], doc=name,
-                    titles=json.loads(r[12] or "[]"),
+                    titles=json.loads(r[12] or "[]"), label=r[13] or "",
                 )
                 for r in self.db.execute(
                     "SELECT key, kind, text, section, path, context, footnotes, footnote_number, cited_by, "
-                    "year, stance, target, titles FROM passages WHERE doc = ? ORDER BY ord", [name]
+                    "year, stance, target, titles, label FROM passages WHERE doc = ? ORDER BY ord", [name]
                 ).fetchall()
             ]
             targets = [
