@@ -99,8 +99,9 @@ def _complements(hit: Hit, hits: list[Hit], query: Query) -> set[int]:
             continue
         theirs = set(tokens(o.text[len(o.head):].lstrip(" …") if o.head else o.text))
         for slot in query.slots:
-            words = {t for alt in slot.alts for t in alt}
-            if slot.weight >= 2.0 and not words & own and words & theirs and o.numbers:
+            covered = any(all(t in own for t in alt) for alt in slot.alts)
+            offered = any(all(t in theirs for t in alt) for alt in slot.alts)
+            if slot.weight >= 2.0 and not covered and offered and o.numbers:
                 out.add(o.order)
                 break
     return out

@@ -222,7 +222,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         t = toks[i]
         caps = lex.abbreviations_caps.get(cased[i]) if not english else None
         if caps:
-            q.slots.append(Slot(alts=[(t,), *caps], known=True))
+            measure = next((lex.measures[a] for a in caps if a in lex.measures), None)
+            if measure:  # "DT trồng rừng" = the area of planted forest: a figure in ha
+                q.units |= measure
+            q.slots.append(Slot(alts=[(t,), *caps], known=True, framing=measure is not None))
             content.append(len(rest))
             rest.append(t)
             i += 1
