@@ -15,7 +15,7 @@ from .index import Hit, Index, Segment
 from .question import Query
 from .text import fold, tokens
 
-ANSWER_MIN = 0.62
+ANSWER_MIN = 0.60
 SUGGEST_MIN = 0.38
 # Below this much named content (summed word weights), a question says too little to be answered
 # ("kết quả đạt bao nhiêu %?"): suggest instead.
