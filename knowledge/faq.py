@@ -10,9 +10,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from .document import Passage
+from .lexicon import load_yaml
 from .text import fold
 
 log = logging.getLogger(__name__)
@@ -39,8 +38,7 @@ def load_faq(path: Path, passages: list[Passage]) -> list[FaqEntry]:
     """Entries whose quote is found in ``passages``; the others are logged and left out."""
     if not path.exists():
         return []
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or []
+    raw = load_yaml(path) or []
     squashed = [(_squash(p.text), p) for p in passages]
     out: list[FaqEntry] = []
     for item in raw:

@@ -36,6 +36,7 @@ UNKNOWN_WEIGHT = 2.5
 IDENTITY_FACTOR = 0.4
 COLLISION_FACTOR = 0.3
 FOCUS_FACTOR = 1.3
+FULL_SCORING = 40  # candidates scored in full, after the cheap coverage
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
@@ -61,6 +62,8 @@ class Segment:
     own: list[str] = field(default_factory=list)  # a curated question's content words
     accents: set[str] = field(default_factory=set)  # its words with diacritics (accent_key), text and context
     head: str = ""  # the lead-in of a ;-list this item belongs to
+    head_toks: tuple[str, ...] = ()
+    pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -263,7 +266,9 @@ class Index:
 
     def _register(self, seg: Segment, ctx_toks: list[str]) -> None:
         self.accents.update(seg.accents)
-        self.pairs.update(set(zip(seg.toks, seg.toks[1:])))
+        seg.pairs = frozenset(itertools.pairwise(seg.toks))
+        seg.head_toks = tuple(tokens(seg.head)) if seg.head else ()
+        self.pairs.update(seg.pairs)
         self.segments.append(seg)
         for t in seg.tokset | seg.context:
             self.postings[t].append(seg.id)
@@ -323,13 +328,18 @@ class Index:
         total = sum(s.weight for s in query.slots)
         if total <= 0:
             return []
-        hits = [self._score(seg, query, total) for seg in self.candidates(query)]
+        # Two stages: a cheap coverage over many candidates, the full scoring (phrases, cues, the kind of
+        # answer) over the best of them.
+        alts = [(s.weight, s.alts) for s in query.slots]
+        pool = self.candidates(query)
+        quick = sorted(pool, key=lambda seg: -_quick_coverage(seg, alts))[:FULL_SCORING]
+        hits = [self._score(seg, query, total) for seg in quick]
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
     def _score(self, seg: Segment, q: Query, total: float) -> Hit:
         matched = 0.0
-        pairs = set(zip(seg.toks, seg.toks[1:]))
+        pairs = seg.pairs
         for slot in q.slots:
             best = 0.0
             for k, alt in enumerate(slot.alts):
@@ -391,7 +401,7 @@ class Index:
     @staticmethod
     def _counts_in_context(seg: Segment, q: Query) -> bool:
         """A list item under a lead-in that names the counted thing ("Số hộ nghèo: …") still counts it."""
-        return bool(seg.head) and q.counted_word in set(tokens(seg.head))
+        return q.counted_word in seg.head_toks
 
     def _fits(self, seg: Segment, q: Query, reasons: list[str]) -> bool:
         """Does the sentence hold the kind of answer asked?"""
@@ -426,6 +436,23 @@ class Index:
         return ok
 
 
+def _quick_coverage(seg: Segment, alts: list[tuple[float, list[tuple[str, ...]]]]) -> float:
+    got = 0.0
+    tokset, context = seg.tokset, seg.context
+    for weight, options in alts:
+        best = 0.0
+        for alt in options:
+            n = len(alt)
+            in_text = sum(1 for t in alt if t in tokset) / n
+            if in_text == 1.0:
+                best = 1.0
+                break
+            in_ctx = sum(1 for t in alt if t in tokset or t in context) / n
+            best = max(best, in_text, CONTEXT_WEIGHT * in_ctx)
+        got += weight * best
+    return got
+
+
 def _phrase_match(phrase: tuple[str, ...], seg: Segment, pairs: set[tuple[str, str]]) -> float:
     """1 for the words together; a little less a word or three apart ("tiếp 03 lượt công dân", "giảm tỷ lệ
     hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered."""
@@ -457,10 +484,8 @@ def _within(phrase: tuple[str, ...], toks: list[str], span: int) -> bool:
 
 def _head_names(seg: Segment, units: set[tuple[str, ...]]) -> bool:
     """A list item whose lead-in says what is counted ("… giáo viên, nhân viên được đánh giá là 35 người:")."""
-    if not seg.head:
-        return False
-    toks = tokens(seg.head)
-    return any(tuple(toks[i : i + len(u)]) == u for u in units for i in range(len(toks) - len(u) + 1))
+    toks = seg.head_toks
+    return any(toks[i : i + len(u)] == u for u in units for i in range(len(toks) - len(u) + 1))
 
 
 def _has_unit(seg: Segment, accepts: set[tuple[str, ...]]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .lexicon import Lexicon, Speller, accented_tokens
 from .text import accent_key, fold_word, nfc, normalize, number_key, strip_marks
@@ -73,20 +74,30 @@ def _find(toks: list[str], phrase: tuple[str, ...], used: set[int] | None = None
 
 def find_members(toks: list[str], group: list[set[tuple[str, ...]]]) -> set[int]:
     """Which members of a contrast group a token stream names; longer phrases mask the words inside."""
-    phrases = sorted(((len(p), idx, p) for idx, member in enumerate(group) for p in member), reverse=True)
-    used: set[int] = set()
+    index = _member_index(tuple(frozenset(m) for m in group))
     found: set[int] = set()
-    for n, idx, phrase in phrases:
-        start = 0
-        while True:
-            pos = _find(toks[start:], phrase, {u - start for u in used if u >= start})
-            if pos < 0:
-                break
-            pos += start
-            used.update(range(pos, pos + n))
+    taken: set[int] = set()
+    matches: list[tuple[int, int, int]] = []  # (-length, start, member)
+    for i, tok in enumerate(toks):
+        for n, idx, phrase in index.get(tok, ()):
+            if tuple(toks[i : i + n]) == phrase:
+                matches.append((-n, i, idx))
+    for neg_n, start, idx in sorted(matches):
+        span = range(start, start - neg_n)
+        if not any(j in taken for j in span):
+            taken.update(span)
             found.add(idx)
-            start = pos + n
     return found
+
+
+@lru_cache(maxsize=256)
+def _member_index(group: tuple[frozenset[tuple[str, ...]], ...]) -> dict[str, list[tuple[int, int, tuple[str, ...]]]]:
+    index: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
+    for idx, member in enumerate(group):
+        for phrase in member:
+            if phrase:
+                index.setdefault(phrase[0], []).append((len(phrase), idx, phrase))
+    return index
 
 
 def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None) -> Query:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining tone marks (the five Vietnamese tones) and vowel-quality marks, as NFD leaves them.
 _TONES = {"\u0301": "s", "\u0300": "f", "\u0309": "r", "\u0303": "x", "\u0323": "j"}
@@ -29,6 +30,7 @@ def nfc(text: str) -> str:
     return _WORD.sub(lambda m: _retone_word(m.group(0)), text)
 
 
+@lru_cache(maxsize=65536)
 def _retone_word(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word)
     tone = None
@@ -88,11 +90,25 @@ def normalize(text: str) -> str:
     return " ".join(nfc(text).lower().split())
 
 
+def _strip_table() -> dict[int, str]:
+    """Every precomposed Latin letter → its base letter (one table lookup per character instead of NFD)."""
+    table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
+    for code in range(0x00C0, 0x2000):
+        ch = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base != ch and base.isascii():
+            table[code] = base
+    for code in range(0x0300, 0x0370):  # combining marks left over from NFD input
+        table[code] = ""
+    return table
+
+
+_STRIP = _strip_table()
+
+
 def strip_marks(text: str) -> str:
     """Remove every diacritic; đ → d, which Unicode decomposition leaves alone."""
-    decomposed = unicodedata.normalize("NFD", text)
-    kept = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return kept.replace("đ", "d").replace("Đ", "D")
+    return unicodedata.normalize("NFC", text).translate(_STRIP)
 
 
 def fold(text: str) -> str:
@@ -120,6 +136,7 @@ _FINAL_Y_ACCENTED = re.compile(r"^([bcdđghklmnpqrstvx]+)([yýỳỷỹỵ])$")
 _Y_TO_I = str.maketrans("yýỳỷỹỵ", "iíìỉĩị")
 
 
+@lru_cache(maxsize=65536)
 def accent_key(word: str) -> str:
     """A word with its diacritics, in one spelling: "Kỳ" → "kì", "hoà" → "hòa" (for accent-aware matching)."""
     w = normalize(word)
@@ -127,6 +144,7 @@ def accent_key(word: str) -> str:
     return m.group(1) + m.group(2).translate(_Y_TO_I) if m else w
 
 
+@lru_cache(maxsize=65536)
 def fold_word(word: str, folded: bool = False) -> str:
     """One word in matching form (see :func:`tokens`)."""
     return _FINAL_Y.sub(r"\1i", word if folded else fold(word))
