@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from knowledge.i18n import t
-from knowledge.kb import DEFAULT_SOURCE, KnowledgeBase
+from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase
 from knowledge.store import Store
 
 ROOT = Path(__file__).resolve().parent
@@ -39,15 +39,37 @@ def db_path() -> Path:
     return Path(os.environ.get("BOT_DB") or ROOT / "var" / "troly.db")
 
 
+class UserError(Exception):
+    """Something the person running the command can fix; printed as one line, no traceback."""
+
+
+def check_sources(sources: list[Path]) -> None:
+    for s in sources:
+        if not s.is_file():
+            raise UserError(t("error.source_missing", path=s))
+        if s.suffix.lower() not in SOURCE_FORMATS:
+            raise UserError(t("error.source_format", path=s, formats=", ".join(SOURCE_FORMATS)))
+
+
 def open_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store]:
+    check_sources(sources)
     store = Store(db_path())
     kb, report = KnowledgeBase.open(store, sources, rebuild=rebuild)
     log.info("knowledge base ready: %s", report)
     return kb, store
 
 
+def clean_question(value: object) -> str:
+    """Whatever arrived as "q", as text a reply can echo: None is empty, lone surrogates are replaced."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def reply_json(kb: KnowledgeBase, question: str) -> dict:
     """One question in the ask protocol's shape (see ../shared/DESIGN.md)."""
+    question = clean_question(question)
     started = time.perf_counter()
     reply = kb.ask(question)
     text = kb.render(reply)
@@ -66,15 +88,16 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
 def cmd_ask(args: argparse.Namespace) -> int:
     kb, _ = open_kb(sources_from_env(args.source))
     if args.jsonl:
+        sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, not a crash
         for line in sys.stdin:
             if not line.strip():
                 continue
             try:
                 item = json.loads(line)
-                question = item.get("q", "") if isinstance(item, dict) else str(item)
+                question = item.get("q", "") if isinstance(item, dict) else item
             except json.JSONDecodeError:
                 question = line.strip()
-            out = reply_json(kb, str(question))
+            out = reply_json(kb, clean_question(question))
             sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0
@@ -88,10 +111,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     sources = sources_from_env(args.source)
-    for s in sources:
-        if not s.exists():
-            print(t("error.source_missing", path=s), file=sys.stderr)
-            return 2
+    check_sources(sources)
     store = Store(db_path())
     _, report = KnowledgeBase.open(store, sources, rebuild=True)
     print(t("build.summary", documents=report.documents, sections=report.sections, passages=report.passages,
@@ -101,9 +121,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    dest = Path(args.path)
+    if not dest.parent.is_dir():
+        raise UserError(t("error.backup_dir", path=dest.parent))
     store = Store(db_path())
-    store.backup(args.path)
-    print(t("backup.done", path=args.path))
+    store.backup(dest)
+    print(t("backup.done", path=dest))
     return 0
 
 
@@ -139,13 +162,12 @@ def main(argv: list[str] | None = None) -> int:
     backup = sub.add_parser("backup", help="copy the database")
     backup.add_argument("path")
     args = parser.parse_args(argv)
-    if args.command == "ask":
-        return cmd_ask(args)
-    if args.command == "build":
-        return cmd_build(args)
-    if args.command == "backup":
-        return cmd_backup(args)
-    return cmd_run(args)
+    commands = {"ask": cmd_ask, "build": cmd_build, "backup": cmd_backup}
+    try:
+        return commands.get(args.command, cmd_run)(args)
+    except UserError as err:
+        print(err, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from .text import fold, tokens
 
 ANSWER_MIN = 0.60
 SUGGEST_MIN = 0.38
-# Below this much named content (summed word weights), a question says too little to be answered
-# ("kết quả đạt bao nhiêu %?"): suggest instead.
-MIN_INFORMATION = 3.0
+# A question must name at least one thing that is not commonplace in the knowledge base (see
+# Index.information); "kết quả đạt bao nhiêu %?" names nothing: suggest instead.
+MIN_INFORMATION = 1.0
 QUOTE_MAX = 330
 _CONNECTIVES = ("trong đó", "trong số đó", "cụ thể", "bao gồm", "riêng")
 

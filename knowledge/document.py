@@ -10,6 +10,7 @@ past the next page's body. Both are put back together here, by the layout rules 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -355,7 +356,7 @@ class _Reader:
         recipients: list[str] = []
         signer_lines: list[str] = []
         for line in rest:
-            if re.match(r"^Nơi nhận", line, re.IGNORECASE):
+            if re.match(r"^Nơi nhận", line, re.IGNORECASE) or re.fullmatch(r"(Trang|Page)?\s*\d+(\s*/\s*\d+)?", line):
                 continue
             if _BULLET.match(line):
                 recipients.append(_BULLET.sub("", line).rstrip(";.").strip())
@@ -548,7 +549,7 @@ def _meta_passages(reader: _Reader) -> list[Passage]:
 def parse_text(text: str, name: str = "doc") -> Document:
     """Parse a plan given as text (the .txt/.md form: *italic*, **bold**, superscript footnote numbers)."""
     reader = _Reader(name)
-    reader.read(text.lstrip("\ufeff"))
+    reader.read(unicodedata.normalize("NFC", text.lstrip("\ufeff")))  # Word may save decomposed text
     found, attached = reader.finish()
     passages = [p for p in reader.passages if p.text.strip()] + _meta_passages(reader)
     return Document(
@@ -563,7 +564,7 @@ def parse_text(text: str, name: str = "doc") -> Document:
     )
 
 
-def parse_file(path: str | Path) -> Document:
+def parse_file(path: str | Path, name: str | None = None) -> Document:
     """Parse a plan file (.txt or .md)."""
     p = Path(path)
-    return parse_text(p.read_text(encoding="utf-8-sig"), name=p.stem)  # -sig: Notepad's BOM is not text
+    return parse_text(p.read_text(encoding="utf-8-sig"), name=name or p.stem)  # -sig: Notepad's BOM is not text

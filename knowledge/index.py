@@ -180,6 +180,12 @@ class Index:
         n = max(1, len(self.segments))
         self.idf = {t: min(IDF_CAP, math.log((n + 1) / (df + 0.5))) for t, df in self.df.items()}
         self.max_idf = IDF_CAP
+        self.rare = min(IDF_CAP, math.log((n + 1) / 0.5)) / 2  # half the rarest word's weight, for this size
+
+    def information(self, query: Query) -> float:
+        """How many things the question names that are not commonplace here (a word as rare as half the
+        rarest counts 1); relative to the knowledge base, so a two-page plan is judged by its own words."""
+        return sum(min(1.0, s.weight / self.rare) for s in query.slots) + (1.0 if query.counted else 0.0)
 
     def _add_passage(self, passage: Passage) -> None:
         if passage.kind == "faq":
@@ -417,8 +423,8 @@ class Index:
                 ok = False
                 reasons.append("no-number")
             elif q.counted and "percent" not in q.types and "money" not in q.types:
-                counter = self.lex.counter_of(q.counted)
-                if counter and not _has_unit(seg, counter.accepts) and not _head_names(seg, counter.accepts):
+                groups = [c for c in (self.lex.counter_of(p) for p in [q.counted, *q.counted_alts]) if c]
+                if groups and not any(_has_unit(seg, c.accepts) or _head_names(seg, c.accepts) for c in groups):
                     ok = False
                     reasons.append("unit")
         if q.counted_word and q.counted_word not in seg.tokset and not self._counts_in_context(seg, q):

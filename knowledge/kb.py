@@ -44,11 +44,30 @@ class BuildReport:
     ms: float
 
 
-def parse_source(path: Path) -> Document:
+SOURCE_FORMATS = (".txt", ".md")
+
+
+def parse_source(path: Path, name: str | None = None) -> Document:
     """Read one plan file; .txt and .md are the formats read today."""
-    if path.suffix.lower() not in {".txt", ".md"}:
-        raise ValueError(f"unsupported source format: {path.suffix} ({path})")
-    return parse_file(path)
+    if path.suffix.lower() not in SOURCE_FORMATS:
+        raise UnsupportedSource(path)
+    return parse_file(path, name)
+
+
+class UnsupportedSource(ValueError):
+    """A source file in a format the reader does not know."""
+
+
+def source_names(sources: list[Path]) -> list[str]:
+    """A distinct name per source: its file name, with its folder when two files share one."""
+    stems = [s.stem for s in sources]
+    out: list[str] = []
+    for s in sources:
+        name = s.stem if stems.count(s.stem) == 1 else f"{s.parent.name}-{s.stem}"
+        while name in out:
+            name += "-2"
+        out.append(name)
+    return out
 
 
 class KnowledgeBase:
@@ -88,12 +107,13 @@ class KnowledgeBase:
         for s in sources:
             if not s.exists():
                 raise FileNotFoundError(str(s))
-        wanted = {s.stem: sha256_of(s) for s in sources}
+        names = source_names(sources)
+        wanted = {name: sha256_of(s) for name, s in zip(names, sources)}
         wanted["__parser__"] = PARSER_VERSION
         rebuilt = rebuild or store.source_fingerprint() != wanted
         if rebuilt:
-            docs = [parse_source(s) for s in sources]
-            store.replace_documents((d, str(s), wanted[s.stem]) for d, s in zip(docs, sources))
+            docs = [parse_source(s, name) for s, name in zip(sources, names)]
+            store.replace_documents((d, str(s), wanted[d.name]) for d, s in zip(docs, sources))
         documents = store.load_documents()
         lexicon = Lexicon.load(data_dir)
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
@@ -118,13 +138,15 @@ class KnowledgeBase:
     def ask(self, question: str) -> Reply:
         """Answer one question; never raises on any text."""
         query = self.understand(question)
-        if query.empty:
+        if not any(t.strip("\x00") for t in query.tokens):  # nothing typed but spaces, emoji, punctuation
             return Reply(found=False, kind="empty", english=query.english)
+        if query.empty or all(slot.is_number for slot in query.slots):
+            # Only words every question has ("kết quả đạt bao nhiêu?") or only numbers: nothing to look for.
+            return Reply(found=False, kind="unknown", suggestions=self.suggest(query, []), english=query.english)
         if self._names_another_place(query):
             return Reply(found=False, kind="unknown", english=query.english)
         hits = self.index.search(query)
-        information = sum(s.weight for s in query.slots) + (1.0 if query.counted else 0.0)
-        chosen, decision = choose(hits, information)
+        chosen, decision = choose(hits, self.index.information(query))
         if decision == "answer" and chosen is not None:
             seg = chosen.segment
             return Reply(

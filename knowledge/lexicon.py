@@ -64,6 +64,7 @@ class Lexicon:
     stopwords: set[str] = field(default_factory=set)
     stopwords_accented: set[str] = field(default_factory=set)
     stop_phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    stop_phrase_set: set[tuple[str, ...]] = field(default_factory=set)
     abbreviations_caps: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
     stopwords_en: set[str] = field(default_factory=set)
     question_types: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
@@ -105,6 +106,7 @@ class Lexicon:
             acc = tuple(accented_tokens(str(w)))
             if len(acc) > 1:
                 lex.stop_phrases.append((acc, _phrase(str(w))))
+            lex.stop_phrase_set.add(_phrase(str(w)))
         for key, values in (syn.get("abbreviations_caps") or {}).items():
             alts = values if isinstance(values, list) else [values]
             lex.abbreviations_caps[nfc(str(key))] = [_phrase(v) for v in alts if _phrase(v)]

@@ -47,6 +47,7 @@ class Query:
     bigrams: list[tuple[str, str]]
     types: set[str] = field(default_factory=set)
     counted: tuple[str, ...] | None = None
+    counted_alts: list[tuple[str, ...]] = field(default_factory=list)
     counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
@@ -159,6 +160,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # Two counts asked at once ("bao nhiêu thai phụ …, bao nhiêu trẻ …"): no single unit to insist on.
     single = len(quantity_at) - sum(tuple(toks[a - len(p):a]) == p for a in quantity_at for p in lex.totals) <= 1
     q.counted = _counted_noun(toks, quantity_at, lex) if single else None
+    if q.counted and len(q.counted) == 1:  # "bao nhiêu HS": học sinh or hồ sơ, whichever the sentence counts
+        at = next((k for k, t in enumerate(toks) if (t,) == q.counted), -1)
+        q.counted_alts = list(lex.abbreviations_caps.get(cased[at], [])) if at >= 0 and not english else []
     if q.counted is None and quantity_at and single:
         after = min(quantity_at)
         word = toks[after] if after < len(toks) else ""
@@ -232,6 +236,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             continue
         t = toks[i]
         caps = lex.abbreviations_caps.get(cased[i]) if not english else None
+        if caps and all(a in lex.stop_phrase_set for a in caps):  # "KH 2024": the plan itself, a framing word
+            rest.append(t)
+            i += 1
+            continue
         if caps:
             measure = next((lex.measures[a] for a in caps if a in lex.measures), None)
             if measure:  # "DT trồng rừng" = the area of planted forest: a figure in ha
@@ -250,8 +258,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             if not re.fullmatch(r"20\d\d", t):
                 q.slots.append(Slot(alts=[(number_key(t),)], known=True, is_number=True))
             continue
-        if len(t) == 1 and t not in {"i", "v", "x"} and not _pairs_up(toks, i - 1, 1, speller.pairs):
-            continue  # a stray letter, unless it is half of a word pair ("y tế")
+        if len(t) == 1 and not _pairs_up(toks, i - 1, 1, speller.pairs):
+            continue  # a stray letter, unless it is half of a word pair ("y tế", "học kỳ I")
         alts = [(t,)]
         expanded = lex.abbreviations.get((t,))
         if expanded:

@@ -27,7 +27,7 @@ class AmbiguousNumber(ValueError):
 def nfc(text: str) -> str:
     """NFC with one tone placement (the traditional "hòa", "thủy" the plans use), so both spellings meet."""
     text = unicodedata.normalize("NFC", text or "")
-    return _WORD.sub(lambda m: _retone_word(m.group(0)), text)
+    return unicodedata.normalize("NFC", _WORD.sub(lambda m: _retone_word(m.group(0)), text))
 
 
 @lru_cache(maxsize=65536)
@@ -87,7 +87,7 @@ def _tone_position(syllable: str) -> int | None:
 
 def normalize(text: str) -> str:
     """NFC, canonical tone placement, lower case, single spaces."""
-    return " ".join(nfc(text).lower().split())
+    return " ".join(nfc(nfc(text).lower()).split())  # lower() can decompose ("İ"): compose again
 
 
 def _strip_table() -> dict[int, str]:
@@ -194,6 +194,8 @@ def format_number(value: float, decimals: int | None = None) -> str:
     """Print a number the Vietnamese way: 1105 → "1.105", 279.5 → "279,5"."""
     if decimals is None:
         decimals = 0 if float(value).is_integer() else 2
+    if round(value, decimals) == 0:
+        value = 0.0  # no "-0"
     text = f"{abs(value):,.{decimals}f}"
     if decimals:
         text = text.rstrip("0").rstrip(".")

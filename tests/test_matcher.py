@@ -1,0 +1,133 @@
+"""The answering engine on the real plan: neighbours kept apart, honest "don't know", bad input survived."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowledge.kb import KnowledgeBase
+from knowledge.store import Store
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, plan_path) -> KnowledgeBase:
+    store = Store(tmp_path_factory.mktemp("kb") / "kb.db")
+    kb, _ = KnowledgeBase.open(store, [plan_path])
+    return kb
+
+
+def answer(kb: KnowledgeBase, question: str) -> str:
+    reply = kb.ask(question)
+    assert reply.found, f"no answer for {question!r}: {kb.render(reply)}"
+    return reply.quote
+
+
+# -- neighbours: the same words, a different figure ------------------------------------------------
+
+def test_spring_and_summer_crops_are_kept_apart(kb):
+    assert "88,1" in answer(kb, "vụ xuân cấy được bao nhiêu ha lúa?")
+    assert "148,6" in answer(kb, "vụ mùa cấy được bao nhiêu ha lúa?")
+    assert "148,6" not in answer(kb, "vụ xuân cấy được bao nhiêu ha lúa?")
+
+
+def test_poor_and_near_poor_households_are_kept_apart(kb):
+    near = answer(kb, "số hộ cận nghèo được vay vốn là bao nhiêu hộ?")
+    assert "cận nghèo là 46 hộ" in near
+    poor = answer(kb, "hộ nghèo được vay vốn bao nhiêu tiền dư nợ?")
+    assert "2.333.000.000" in poor
+
+
+def test_result_of_2023_and_target_of_2024_are_kept_apart(kb):
+    assert "595" in answer(kb, "đàn lợn năm 2023 có bao nhiêu con?")
+    target = answer(kb, "chỉ tiêu đàn lợn năm 2024 là bao nhiêu con?")
+    assert "600 con" in target and "595" not in target
+
+
+def test_first_and_second_semesters_are_kept_apart(kb):
+    first = answer(kb, "Trường THCS hỗ trợ chi phí học tập học kì I năm học 2023-2024 bao nhiêu tiền?")
+    assert "68.400.000" in first
+    second = answer(kb, "Trường THCS hỗ trợ chi phí học tập học kì II năm học 2022-2023 bao nhiêu tiền?")
+    assert "82.500.000" in second
+
+
+def test_schools_are_kept_apart(kb):
+    assert "325" in answer(kb, "trường tiểu học năm học 2023-2024 có bao nhiêu học sinh?")
+    assert "254" in answer(kb, "trường THCS năm học 2023-2024 có bao nhiêu học sinh?")
+
+
+# -- what people type ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", [
+    "Tổng thu ngân sách xã năm 2023 là bao nhiêu?",
+    "tong thu ngan sach xa nam 2023 la bao nhieu",                    # no diacritics
+    unicodedata.normalize("NFD", "Tổng thu ngân sách xã năm 2023 là bao nhiêu?"),  # decomposed
+    "TỔNG THU NGÂN SÁCH XÃ NĂM 2023?",                                 # capitals
+    "toongr thu ngaan sachs xax nawm 2023",                            # Telex, input method off
+])
+def test_the_same_question_typed_many_ways(kb, question):
+    assert "9.439.014.295" in answer(kb, question)
+
+
+def test_abbreviations_and_english(kb):
+    assert "97,55" in answer(kb, "tỷ lệ người dân có thẻ BHYT năm 2023?")
+    assert "140 con" in answer(kb, "How many buffalo does the commune have?")
+
+
+def test_quotes_keep_the_documents_own_numbers(kb):
+    reply = kb.ask("Quà của Quân khu I gồm mấy xuất?")
+    assert reply.found and "Quân khu I là 20 xuất" in reply.quote
+
+
+def test_the_answer_names_its_section_and_footnote(kb):
+    reply = kb.ask("Năng suất lúa xuân đạt bao nhiêu tạ/ha?")
+    assert reply.found and "50 tạ/ha" in reply.quote
+    assert reply.source.startswith("Mục 1.1.") and "chú thích 2" in reply.source
+    full = kb.full_passage(reply.passage_key)
+    assert full is not None and "Năng suất lúa xuân đạt 50 tạ/ha" in full
+
+
+# -- knowing what it does not know ---------------------------------------------------------------
+
+@pytest.mark.parametrize("question", [
+    "Tổng số người cao tuổi trên địa bàn xã là bao nhiêu?",   # only 29 association members are counted
+    "giá lợn hơi hôm nay bao nhiêu?",
+    "Xã Thụy Hùng có bao nhiêu hộ nghèo?",                    # another commune
+    "kết quả thực hiện kế hoạch năm 2024 đạt bao nhiêu phần trăm?",  # a plan has no 2024 results
+    "What's the US dollar exchange rate today?",
+])
+def test_says_it_does_not_know(kb, question):
+    reply = kb.ask(question)
+    assert not reply.found
+    assert len(reply.suggestions) <= 3
+    assert "Xin lỗi" in kb.render(reply, "vi") or "Có phải" in kb.render(reply, "vi")
+
+
+@pytest.mark.parametrize("junk", [
+    "", "   ", "?!?!", "😀🎉", "<b>hộ nghèo</b><script>alert(1)</script>", "'; DROP TABLE passages; --",
+    "\x00\x07\x1b[31m", "a" * 20_000, "hộ nghèo " * 3000,
+])
+def test_bad_input_gets_a_reply_not_an_exception(kb, junk):
+    reply = kb.ask(junk)
+    text = kb.render(reply)
+    assert isinstance(text, str) and text.strip()
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_answered_without_raising(kb, text):
+    reply = kb.ask(text)
+    assert isinstance(kb.render(reply), str)
+    assert len(reply.suggestions) <= 3
+    if reply.found:
+        assert reply.quote and reply.source
+
+
+@given(st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ "
+               , max_size=80))
+def test_folding_a_question_does_not_change_whether_it_is_understood(kb, text):
+    from knowledge.text import fold
+
+    a, b = kb.understand(text), kb.understand(fold(text))
+    assert a.empty == b.empty or not fold(text).strip()
