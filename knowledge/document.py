@@ -138,6 +138,12 @@ def _sentence_case(title: str) -> str:
     return title
 
 
+def _runin(text: str) -> str:
+    """The run-in label a paragraph opens with ("Trường tiểu học: Hỗ trợ…" → "Trường tiểu học")."""
+    m = _RUNIN_LABEL.match(clean_inline(text))
+    return m.group(1).strip() if m else ""
+
+
 def _label_text(label: str | None) -> str:
     """"- Trường Tiểu học:" → "Trường Tiểu học"."""
     return clean_inline(label or "").lstrip("-+•* ").rstrip(": ")
@@ -225,6 +231,7 @@ class _Reader:
     def _add(self, raw: str, kind: str = "body", target: int | None = None) -> Passage:
         sec = self.current or self.root
         context = [c for c in (self.lead, self.label) if c]
+        label = self.label or (_runin(raw) if kind == "body" else None)
         p = Passage(
             key=f"{self.name}#p{len(self.passages) + 1}",
             kind=kind,
@@ -233,7 +240,7 @@ class _Reader:
             path=[s.crumb for s in sec.chain()],
             titles=[s.title for s in sec.chain() if s.title],
             context=context,
-            label=_label_text(self.label),
+            label=_label_text(label),
             year=sec.year,
             stance=sec.stance or "result",
             target=target,
@@ -454,7 +461,7 @@ class _Reader:
                             path=p.path,
                             titles=p.titles,
                             context=p.context + [c for c in ctx if c],
-                            label=_label_text(self.footnote_label[n][j]),
+                            label=_label_text(self.footnote_label[n][j]) or _runin(para),
                             footnote_number=n,
                             cited_by=p.key,
                             year=p.year,

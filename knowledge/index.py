@@ -225,7 +225,9 @@ class Index:
             seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers) or bool(
                 re.search(r"\d000đ|\d đ\b", sentence)
             )
-            seg.accents = {accent_key(w) for w in accented_tokens(" ".join([sentence, ctx_text, *previous_text]))}
+            seg.accents = {accent_key(w) for w in accented_tokens(" ".join([label, sentence, ctx_text,
+                                                                             *previous_text]))}
+            seg.accents |= self.lex.expansion_accents(toks) | self.lex.expansion_accents(ctx_toks)
             seg.head = head
             self._register(seg, ctx_toks)
             self._note_readings(sentence, toks)
@@ -265,7 +267,8 @@ class Index:
                 members={gi: m for gi, g in enumerate(self.lex.contrasts)
                          if (m := find_members(toks + tokens(text), g))},
                 own=[t for t in toks if t not in self.lex.stopwords and not t[0].isdigit()],
-                accents={accent_key(w) for w in accented_tokens(" ".join([question, text, answer]))},
+                accents={accent_key(w) for w in accented_tokens(" ".join([question, text, answer]))}
+                | self.lex.expansion_accents(toks),
             )
             seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers)
             self._register(seg, ctx_toks)
@@ -349,8 +352,11 @@ class Index:
         for slot in q.slots:
             best = 0.0
             for k, alt in enumerate(slot.alts):
-                if slot.compound:
-                    best = max(best, _phrase_match(alt, seg, pairs))
+                if slot.compound or slot.accents:
+                    m = _phrase_match(alt, seg, pairs)
+                    if m and slot.accents and not all(a in seg.accents for a in slot.accents):
+                        m *= COLLISION_FACTOR  # "tự ý" is not "khai tử": same letters, other words
+                    best = max(best, m)
                     continue
                 in_text = sum(t in seg.tokset for t in alt) / len(alt)
                 in_ctx = sum(t in seg.tokset or t in seg.context for t in alt) / len(alt)
@@ -398,6 +404,10 @@ class Index:
             reasons.append("excluded")
         if q.total and "tong" in seg.tokset:
             score += 0.06
+        if q.number_of and ("so", q.number_of) in seg.pairs:
+            score += 0.08  # "Số hộ nghèo là bao nhiêu?" — "Số hộ nghèo còn: 81/910 hộ"
+        if seg.passage.kind == "faq":
+            score += 0.02  # a curated answer to the same question wins a tie
         if q.counted and _has_unit(seg, {q.counted}):
             score += 0.05  # "giáo viên 16" answers "mấy giáo viên" better than "22 người"
         fits = self._fits(seg, q, reasons)

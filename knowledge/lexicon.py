@@ -17,7 +17,7 @@ import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
-from .text import fold_word, nfc, normalize, telex_decode, tokens
+from .text import accent_key, fold_word, nfc, normalize, telex_decode, tokens
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -60,12 +60,14 @@ class Lexicon:
     abbreviations: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     colloquial: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     colloquial_alts: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
+    colloquial_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     glossary: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     stopwords: set[str] = field(default_factory=set)
     stopwords_accented: set[str] = field(default_factory=set)
     stop_phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     stop_phrase_set: set[tuple[str, ...]] = field(default_factory=set)
     abbreviations_caps: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    abbreviation_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     stopwords_en: set[str] = field(default_factory=set)
     question_types: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     folded_ambiguous: set[tuple[str, ...]] = field(default_factory=set)
@@ -89,11 +91,15 @@ class Lexicon:
             k, v = _phrase(key), _phrase(value)
             if k and v and k != v:
                 lex.abbreviations[k] = v
+                lex.abbreviation_accents[k] = tuple(accent_key(w) for w in accented_tokens(str(value)))
         for key, value in (syn.get("colloquial") or {}).items():
             values = value if isinstance(value, list) else [value]
             k, alts = _phrase(key), [_phrase(v) for v in values if _phrase(v)]
             if k and alts:  # an entry mapping to itself protects a phrase from a shorter entry
                 lex.colloquial[k] = alts[0]
+                accents = tuple(accent_key(w) for w in accented_tokens(str(values[0])))
+                if len(accents) == len(alts[0]):
+                    lex.colloquial_accents[k] = accents
                 if len(alts) > 1:  # several readings ("giữ" → duy trì | giữ vững): any may match
                     lex.colloquial_alts[k] = alts
         for key, value in ((glo.get("terms") if isinstance(glo, dict) else None) or {}).items():
@@ -145,6 +151,15 @@ class Lexicon:
         return lex
 
     # -- token streams ---------------------------------------------------------------------------
+    def expansion_accents(self, toks: list[str]) -> set[str]:
+        """The full forms' words, with diacritics, of the abbreviations in ``toks`` ("bhyt" → bảo, hiểm, y, tế)."""
+        out: set[str] = set()
+        present = set(toks)
+        for key, words in self.abbreviation_accents.items():
+            if key[0] in present and (len(key) == 1 or _match_at(toks, toks.index(key[0]), {key: ()}, len(key))):
+                out.update(words)
+        return out
+
     def expand_abbreviations(self, toks: list[str]) -> list[str]:
         """Insert each abbreviation's full form after it ("bhyt" → "bhyt bao hiem y te")."""
         return _rewrite(toks, self.abbreviations, keep=True)

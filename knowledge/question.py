@@ -11,6 +11,7 @@ import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from .lexicon import Lexicon, Speller, accented_tokens
 from .text import accent_key, fold_word, nfc, normalize, number_key, strip_marks
@@ -33,6 +34,7 @@ class Slot:
     accented: str | None = None  # the word as typed with diacritics, when it was: "dê" is not "để"
     focus: bool = False  # next to the question word ("tăng thêm bao nhiêu"): what is asked about
     compound: bool = False  # words the knowledge base writes together ("người cao tuổi"): one concept
+    accents: tuple[str, ...] = ()  # a phrase's words with their diacritics, when typed or known: "khai tử"
     pos: int = -1  # where it stands in the question (its last word)
     weight: float = 0.0
 
@@ -48,6 +50,7 @@ class Query:
     types: set[str] = field(default_factory=set)
     counted: tuple[str, ...] | None = None
     counted_alts: list[tuple[str, ...]] = field(default_factory=list)
+    number_of: str | None = None  # "Số hộ nghèo …": a stock the document states the same way
     counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
@@ -159,7 +162,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         q.types.add("yesno")
     # Two counts asked at once ("bao nhiêu thai phụ …, bao nhiêu trẻ …"): no single unit to insist on.
     single = len(quantity_at) - sum(tuple(toks[a - len(p):a]) == p for a in quantity_at for p in lex.totals) <= 1
-    q.counted = _counted_noun(toks, quantity_at, lex) if single else None
+    pairs = speller.pairs if english or not has_marks else ()
+    q.counted = _counted_noun(toks, quantity_at, lex, pairs) if single else None
+    q.number_of = next((toks[k + 1] for k, tk in enumerate(toks[:-1]) if tk == "so" and toks[k + 1]
+                        and toks[k + 1] not in lex.stopwords), None)
     if q.counted and len(q.counted) == 1:  # "bao nhiêu HS": học sinh or hồ sơ, whichever the sentence counts
         at = next((k for k, t in enumerate(toks) if (t,) == q.counted), -1)
         q.counted_alts = list(lex.abbreviations_caps.get(cased[at], [])) if at >= 0 and not english else []
@@ -228,7 +234,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                 break
         if key is not None:
             alts = lex.colloquial_alts.get(key) or [lex.colloquial[key]]
-            q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a)))
+            q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a),
+                                accents=lex.colloquial_accents.get(key, ()) if len(alts) == 1 else ()))
             for t in lex.colloquial[key]:
                 content.append(len(rest))
                 rest.append(t)
@@ -360,8 +367,11 @@ def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
                 and len(prev.alts) == 1 and len(prev.alts[0]) < 4
                 and speller.pair_counts.get((prev.alts[0][-1], slot.alts[0][0]), 0) >= 2):
             joined = prev.alts[0] + slot.alts[0]
+            accents = (prev.accents or ((prev.accented,) if prev.accented else ())) + (
+                (slot.accented,) if slot.accented else ())
             out[-1] = Slot(alts=[joined], known=True, compound=True, pos=slot.pos,
-                           focus=prev.focus or slot.focus, framing=prev.framing and slot.framing)
+                           focus=prev.focus or slot.focus, framing=prev.framing and slot.framing,
+                           accents=accents if len(accents) == len(joined) else ())
             continue
         out.append(slot)
     return out
@@ -416,7 +426,8 @@ def _find_aligned(toks: list[str], accented: list[str | None], acc_phrase: tuple
     return -1
 
 
-def _counted_noun(toks: list[str], quantity_at: list[int], lex: Lexicon) -> tuple[str, ...] | None:
+def _counted_noun(toks: list[str], quantity_at: list[int], lex: Lexicon,
+                  pairs: Any = ()) -> tuple[str, ...] | None:
     """The unit a count question asks in: "bao nhiêu hộ" → hộ; "tổng số người … là bao nhiêu" → người."""
     starts: list[int] = sorted(quantity_at)
     for i, t in enumerate(toks[:-1]):
@@ -425,6 +436,8 @@ def _counted_noun(toks: list[str], quantity_at: list[int], lex: Lexicon) -> tupl
     for start in starts:
         for n in (3, 2, 1):
             phrase = tuple(toks[start : start + n])
+            if n == 1 and start + 1 < len(toks) and (toks[start], toks[start + 1]) in pairs:
+                continue  # "hỗ trợ", not "hộ": the word is half of a longer one
             phrase = lex.colloquial.get(phrase, phrase) if n == 1 else phrase
             if len(phrase) >= 1 and lex.counter_of(phrase):
                 return phrase

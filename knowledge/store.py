@@ -20,7 +20,7 @@ from .document import Document, Figure, Passage, Target
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 
 
 def _m1_knowledge(db: sqlite_utils.Database) -> None:
@@ -46,7 +46,14 @@ def _m1_knowledge(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_knowledge]
+def _m2_users(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"id": int, "lang": str, "role": str, "name": str, "created_at": float, "updated_at": float},
+        pk="id", if_not_exists=True,
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_knowledge, _m2_users]
 
 
 class Store:
@@ -165,6 +172,20 @@ class Store:
                 if p.key == key:
                     return p
         return None
+
+    # -- people ----------------------------------------------------------------------------------
+    def user_lang(self, user_id: int) -> str | None:
+        row = self.db.execute("SELECT lang FROM users WHERE id = ?", [user_id]).fetchone()
+        return row[0] if row and row[0] else None
+
+    def set_user_lang(self, user_id: int, lang: str) -> None:
+        now = time.time()
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO users (id, lang, created_at, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at",
+                [user_id, lang, now, now],
+            )
 
     # -- questions nobody could answer -------------------------------------------------------------
     def record_unanswered(self, question: str, normalized: str, asker: str) -> None:

@@ -1,0 +1,157 @@
+"""What every handler shares: the services, the asker's language, safe HTML replies, one log line per update."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import MessageLimit
+from telegram.ext import ContextTypes
+
+from knowledge.i18n import DEFAULT_LANG, LANGS, t
+from knowledge.kb import KnowledgeBase
+from knowledge.store import Store
+
+log = logging.getLogger("troly.updates")
+
+SERVICES_KEY = "services"
+_NOTE: ContextVar[dict[str, Any] | None] = ContextVar("troly_update_note", default=None)
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+
+
+@dataclass
+class Services:
+    """Built once at start-up (bot.py) and kept in ``bot_data``; handlers reach them through :func:`services`."""
+
+    kb: KnowledgeBase
+    store: Store
+    admin_ids: frozenset[int] = frozenset()
+    flood_limit: int = 10
+    flood_window: float = 10.0
+    recent: dict[int, list[float]] = field(default_factory=dict)  # user id → times of recent messages
+    warned: dict[int, float] = field(default_factory=dict)  # user id → when told to slow down
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data[SERVICES_KEY]
+
+
+def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The asker's language: their choice (/ngonngu), else Vietnamese."""
+    user = update.effective_user
+    if user is None:
+        return DEFAULT_LANG
+    chosen = services(context).store.user_lang(user.id)
+    return chosen if chosen in LANGS else DEFAULT_LANG
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def user_hash(user_id: int | None) -> str:
+    """Logs name people by a short hash, never by id or name."""
+    return hashlib.sha256(str(user_id).encode()).hexdigest()[:10] if user_id is not None else "-"
+
+
+def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:
+    """Pieces under Telegram's limit, cut between lines (our HTML never spans lines), else between words."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # one very long line: cut at a space, never inside an entity or tag
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            while "&" in line[max(0, cut - 8) : cut] and ";" not in line[line.rfind("&", 0, cut) : cut]:
+                cut -= 1
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip()
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            pieces.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not pieces:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()] or [text[:limit]]
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
+    """Buttons from (label, callback data) rows; data must fit Telegram's 64 bytes."""
+    built = []
+    for row in rows:
+        buttons = []
+        for label, data in row:
+            assert len(data.encode()) <= 64, data
+            buttons.append(InlineKeyboardButton(label, callback_data=data))
+        if buttons:
+            built.append(buttons)
+    return InlineKeyboardMarkup(built) if built else None
+
+
+async def send_html(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                    markup: InlineKeyboardMarkup | None = None, edit: bool = False) -> Message | None:
+    """Reply (or edit the pressed message) in HTML, split under 4096 characters; buttons go on the last piece."""
+    pieces = split_html(text)
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    query = update.callback_query
+    if edit and query is not None and query.message is not None and len(pieces) == 1:
+        await query.edit_message_text(pieces[0], reply_markup=markup)
+        return None
+    last: Message | None = None
+    for i, piece in enumerate(pieces):
+        last = await context.bot.send_message(chat.id, piece, reply_markup=markup if i == len(pieces) - 1 else None)
+    return last
+
+
+def logged(kind: str) -> Callable[[Handler], Handler]:
+    """One log line per update: who (hashed), what, how long; handlers add the source and score."""
+
+    def wrap(fn: Handler) -> Handler:
+        @wraps(fn)
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            started = time.perf_counter()
+            found: dict[str, Any] = {}
+            token = _NOTE.set(found)
+            try:
+                await fn(update, context)
+            finally:
+                _NOTE.reset(token)
+                user = update.effective_user
+                log.info("user=%s %s source=%s score=%s ms=%.1f", user_hash(user.id if user else None),
+                         found.get("kind", kind), found.get("source", "-"), found.get("score", "-"),
+                         (time.perf_counter() - started) * 1000)
+
+        return run
+
+    return wrap
+
+
+def note(**values: Any) -> None:
+    """Add what a handler found (source, score) to its update's log line."""
+    found = _NOTE.get(None)
+    if found is not None:
+        found.update(values)
+
+
+def button_label(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def tr(lang: str, key: str, **values: object) -> str:
+    """A locale string, HTML-escaped values filled in."""
+    return t(key, lang, **{k: esc(v) for k, v in values.items()})
