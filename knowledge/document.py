@@ -195,7 +195,10 @@ class _Reader:
         self.footnote_context: dict[int, list[list[str]]] = {}
         self.footnote_label: dict[int, list[str | None]] = {}
         self.targets: list[Target] = []
-        self.lead: str | None = None
+        # Leads ("… như sau:") in force, each with the label it was written under: a lead written inside
+        # one item of a list ("- Trường Tiểu học:" … "Trường THCS … kết quả năm học 2022 – 2023 như sau:")
+        # ends when the next item's label comes, and the list's own lead applies again.
+        self.leads: list[tuple[str, str | None]] = []
         self.label: str | None = None
         # Open things a page break may have split.
         self.open_body: Passage | None = None
@@ -204,6 +207,15 @@ class _Reader:
         self.note_first: str = ""
         self.note_lead: str | None = None
         self.note_label: str | None = None
+
+    @property
+    def lead(self) -> str | None:
+        return self.leads[-1][0] if self.leads else None
+
+    def _set_label(self, label: str | None) -> None:
+        while self.leads and self.leads[-1][1] is not None:
+            self.leads.pop()
+        self.label = label
 
     # -- sections --------------------------------------------------------------------------------
     def _open_section(self, kind: str, number: str, title: str, level: int) -> None:
@@ -219,7 +231,8 @@ class _Reader:
         sec.stance = stance
         self.sections.append(sec)
         self.current = sec
-        self.lead = self.label = None
+        self.leads = []
+        self.label = None
         self.open_body = None
         self._close_note()
 
@@ -408,20 +421,20 @@ class _Reader:
             line = lettered.group(2)
         italic = _ITALIC_LABEL.match(line) or _STAR_LABEL.match(line)
         if italic:
-            self.label = clean_inline(italic.group(1))
+            self._set_label(clean_inline(italic.group(1)))
             if italic.group(2).strip():
                 self._add(italic.group(2).strip())
             return
         if _BULLET_LABEL.match(line):
-            self.label = clean_inline(line.lstrip("-+• "))
+            self._set_label(clean_inline(line.lstrip("-+• ")))
             return
         if line.rstrip().endswith(":") and len(line) < 70 and not _BULLET.match(line):
-            self.label = clean_inline(line)
+            self._set_label(clean_inline(line))
             return
         text = _BULLET.sub("", line)
         passage = self._add(text)
         if text.rstrip().endswith(":"):
-            self.lead = clean_inline(text)
+            self.leads.append((clean_inline(text), self.label))
             self.label = None
             passage.context = [c for c in passage.context if c != self.lead]
 

@@ -115,11 +115,13 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     has_marks = any(strip_marks(w) != w for w in raw)
     toks: list[str] = []
     accented: list[str | None] = []
+    # English first: its words are not Vietnamese typos to repair ("last" is not "lát").
+    looks_english = not has_marks and lex.is_english([fold_word(w) for w in raw])
     for word in raw:
         f = fold_word(word)
         acc: str | None = word
         if (f and f != "%" and not f[0].isdigit() and not speller.known(f) and f not in lex.stopwords
-                and (f,) not in lex.colloquial):
+                and (f,) not in lex.colloquial and not looks_english):
             repaired = speller.repair(word)
             if repaired:
                 f, acc = repaired, None
@@ -230,6 +232,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         for n in range(min(longest, len(toks) - i), 0, -1):
             span = tuple(toks[i : i + n])
             if span in lex.colloquial and not any(j in used for j in range(i, i + n)):
+                nxt = toks[i + n] if i + n < len(toks) else ""
+                if span[-1].isdigit() and nxt and lex.counter_of((nxt,)):
+                    continue  # "được cấp 3 tấn" is an allocation, not "cấp 3" (upper-secondary school)
                 key = span
                 break
         if key is not None:

@@ -20,7 +20,7 @@ from .document import Document, Figure, Passage, Target
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
-PARSER_VERSION = "8"
+PARSER_VERSION = "9"
 
 
 def _m1_knowledge(db: sqlite_utils.Database) -> None:
