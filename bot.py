@@ -1,6 +1,6 @@
-"""Trợ lý xã: entry point and command line. It wires; the domain lives in knowledge/.
+"""Trợ lý xã: entry point and command line. It wires; the domain lives in knowledge/, Telegram in handlers/.
 
-    python bot.py                      the bot (console chat when TELEGRAM_BOT_TOKEN is not set)
+    python bot.py                      the bot on Telegram (TELEGRAM_BOT_TOKEN), else the console chat
     python bot.py ask "câu hỏi"        one reply, as the bot would send it (--json for one JSON object)
     python bot.py ask --jsonl          JSON lines {"q": …} on stdin → one JSON line per question
     python bot.py build [--source F]   (re)build the knowledge base and print what it found
@@ -10,13 +10,25 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import html
 import json
 import logging
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
+from telegram.request import BaseRequest
+
+from handlers import citizen
+from handlers.common import SERVICES_KEY, Services
+from handlers.guards import flood_guard, on_error
+from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase
 from knowledge.store import Store
@@ -130,25 +142,135 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    kb, _ = open_kb(sources_from_env(None))
+# -- the Telegram application ---------------------------------------------------------------------
+
+def admin_ids() -> frozenset[int]:
+    return frozenset(int(x) for x in re.findall(r"-?\d+", os.environ.get("ADMIN_IDS", "")))
+
+
+def file_url(base_url: str) -> str:
+    """The file-download base for a self-hosted Bot API server: "…/bot" → "…/file/bot"."""
+    return re.sub(r"/bot$", "/file/bot", base_url.rstrip("/")) if base_url.rstrip("/").endswith("/bot") \
+        else base_url.rstrip("/") + "/file/bot"
+
+
+async def post_init(application: Application) -> None:
+    await citizen.register_commands(application)
+
+
+def build_application(services: Services, token: str, *, base_url: str | None = None,
+                      request: BaseRequest | None = None,
+                      rate_limiter: BaseRateLimiter | None = None) -> Application:
+    """The Application with every handler, in the order they are tried."""
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(post_init)
+    )
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(file_url(base_url))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = services
+    # Order matters: the flood guard (group -1) runs before anything else and can stop an update;
+    # then commands before free text (handlers() lists them in that order); one error handler last.
+    application.add_handler(TypeHandler(Update, flood_guard), group=-1)
+    application.add_handlers(citizen.handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+def open_services(sources: list[Path]) -> Services:
+    kb, store = open_kb(sources)
+    return Services(kb=kb, store=store, admin_ids=admin_ids())
+
+
+def run_telegram(token: str) -> int:
+    services = open_services(sources_from_env(None))
+    application = build_application(services, token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None,
+                                    rate_limiter=AIORateLimiter(max_retries=3))
+    webhook = os.environ.get("WEBHOOK_URL", "").strip()
+    if webhook:
+        secret = re.sub(r"[^A-Za-z0-9_-]", "", token)[-32:]
+        application.run_webhook(listen="0.0.0.0", port=int(os.environ.get("PORT", "8443")), url_path=secret,
+                                webhook_url=f"{webhook.rstrip('/')}/{secret}", secret_token=secret,
+                                allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+# -- the console chat --------------------------------------------------------------------------------
+
+class ConsolePrinter:
+    """Prints what the bot sends as plain text; buttons become numbered choices."""
+
+    def __init__(self) -> None:
+        self.choices: list[str] = []
+
+    def __call__(self, sent: Sent) -> None:
+        text = str(sent.params.get("text") or sent.params.get("caption") or "")
+        text = html.unescape(re.sub(r"<[^>]+>", "", text))
+        if text:
+            print(f"\n{text}")
+        markup = sent.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        rows = (markup or {}).get("inline_keyboard") or []
+        self.choices = [b.get("callback_data", "") for row in rows for b in row]
+        labels = [b.get("text", "") for row in rows for b in row]
+        for n, label in enumerate(labels, start=1):
+            print(f"  [{n}] {label}")
+
+
+async def console_chat(services: Services, user_id: int) -> None:
+    """The same Application and handlers, with a Bot API that lives in this process and prints to the terminal."""
+    printer = ConsolePrinter()
+    api = LocalBotAPI(on_send=printer)
+    application = build_application(services, "0:console", request=api)
+    loop = asyncio.get_running_loop()
     print(t("console.welcome"))
-    while True:
-        try:
-            line = input(t("console.prompt"))
-        except (EOFError, KeyboardInterrupt):
-            print()
-            break
-        if line.strip().lower() in {"thoát", "thoat", "exit", "quit"}:
-            break
-        print(kb.render(kb.ask(line)))
+    async with application:
+        await application.start()
+        await application.process_update(Update.de_json(message_update(api, "/start", user_id), application.bot))
+        while True:
+            try:
+                line = await loop.run_in_executor(None, input, t("console.prompt"))
+            except (EOFError, KeyboardInterrupt):
+                print()
+                break
+            line = line.strip()
+            if line.lower() in {"thoát", "thoat", "exit", "quit"}:
+                break
+            if not line:
+                continue
+            if line.isdigit() and 1 <= int(line) <= len(printer.choices):
+                data = callback_update(api, printer.choices[int(line) - 1], user_id)
+            else:
+                data = message_update(api, line, user_id)
+            await application.process_update(Update.de_json(data, application.bot))
+        await application.stop()
     print(t("console.bye"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    token = os.environ.get("TELEGRAM_BOT_TOKEN", "").strip()
+    if token:
+        return run_telegram(token)
+    services = open_services(sources_from_env(None))
+    user_id = args.user_id if args.user_id is not None else (min(services.admin_ids) if services.admin_ids else 1)
+    asyncio.run(console_chat(services, user_id))
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token in the URL
     parser = argparse.ArgumentParser(prog="bot.py", description="Trợ lý xã")
     parser.add_argument("--user-id", type=int, default=None, help="who you are in the console chat")
     sub = parser.add_subparsers(dest="command")

@@ -86,7 +86,7 @@ class LocalBotAPI(BaseRequest):
         out = []
         try:
             out.append(await asyncio.wait_for(self.updates.get(), timeout=timeout or 0.05))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return []
         while not self.updates.empty():
             out.append(self.updates.get_nowait())

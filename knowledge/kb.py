@@ -14,15 +14,17 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from rapidfuzz import fuzz, process
+
 from .answer import Reply, choose, quote_for, source_of
 from .document import Document, Passage, parse_file
 from .faq import FaqEntry, as_passage, load_faq
 from .i18n import t
-from .index import Index
+from .index import Hit, Index
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
-from .text import accent_key, normalize
+from .text import accent_key, fold, normalize
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,10 @@ class KnowledgeBase:
         self.plan_year = max(years) if years else None
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
         self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
+        self.faq_by_question = {e.questions[0]: e for e in faq}
+        self._faq_by_id = {e.id: e for e in faq}
+        self._faq_folded = [fold(e.questions[0]) for e in faq]
+        self._answerable_cache: dict[str, bool] = {}
 
     # -- building --------------------------------------------------------------------------------
     @classmethod
@@ -136,17 +142,27 @@ class KnowledgeBase:
         return analyze(question, self.lexicon, self.speller, self.plan_year)
 
     def ask(self, question: str) -> Reply:
-        """Answer one question; never raises on any text."""
+        """Answer one question; never raises on any text. When it cannot answer, it offers questions it can."""
+        reply, query, hits = self._decide(question)
+        if not reply.found and reply.kind != "empty":
+            reply.suggestions = self.suggest(query, hits)
+            if reply.kind == "suggest" and not reply.suggestions:
+                reply.kind = "unknown"
+        return reply
+
+    def _decide(self, question: str) -> tuple[Reply, Query, list[Hit]]:
         query = self.understand(question)
         if not any(t.strip("\x00") for t in query.tokens):  # nothing typed but spaces, emoji, punctuation
-            return Reply(found=False, kind="empty", english=query.english)
+            return Reply(found=False, kind="empty", english=query.english), query, []
         if query.empty or all(slot.is_number for slot in query.slots):
             # Only words every question has ("kết quả đạt bao nhiêu?") or only numbers: nothing to look for.
-            return Reply(found=False, kind="unknown", suggestions=self.suggest(query, []), english=query.english)
+            return Reply(found=False, kind="unknown", english=query.english), query, []
         if self._names_another_place(query):
-            return Reply(found=False, kind="unknown", english=query.english)
+            return Reply(found=False, kind="unknown", english=query.english), query, []
         hits = self.index.search(query)
         chosen, decision = choose(hits, self.index.information(query))
+        if decision == "answer" and chosen is not None and _close_call(chosen, hits):
+            decision = "suggest"
         if decision == "answer" and chosen is not None:
             seg = chosen.segment
             return Reply(
@@ -155,40 +171,83 @@ class KnowledgeBase:
                 quote=quote_for(chosen, self.index, query, hits),
                 source=source_of(seg),
                 score=round(chosen.score, 3),
-                passage_key=seg.passage.cited_by if seg.passage.kind == "faq" else seg.passage.key,
+                # The whole passage: for a footnote or a curated answer, the paragraph it belongs to
+                # (its full view includes the footnotes).
+                passage_key=seg.passage.cited_by if seg.passage.kind in ("faq", "footnote") else seg.passage.key,
                 faq_id=seg.passage.key[4:] if seg.passage.kind == "faq" else None,
                 english=query.english,
-            )
-        suggestions = self.suggest(query, hits)
-        return Reply(
-            found=False,
-            kind="suggest" if decision == "suggest" and suggestions else "unknown",
-            score=round(chosen.score, 3) if chosen else (round(hits[0].score, 3) if hits else 0.0),
-            suggestions=suggestions,
-            english=query.english,
-        )
+            ), query, hits
+        score = chosen.score if chosen else (hits[0].score if hits else 0.0)
+        return Reply(found=False, kind="suggest" if decision == "suggest" else "unknown", score=round(score, 3),
+                     english=query.english), query, hits
 
     def _names_another_place(self, query: Query) -> bool:
         """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""
         return any(accent_key(w) not in self.index.accents for place in query.places for w in place.split())
 
-    def suggest(self, query: Query, hits: list, limit: int = 3) -> list[str]:
-        """Up to ``limit`` curated questions near this one, each checked to be answerable."""
-        out: list[str] = []
+    def suggest(self, query: Query, hits: list[Hit], limit: int = 3) -> list[str]:
+        """Up to ``limit`` curated questions near this one, each checked to be answerable: first those whose
+        passage scored, then the curated questions most like it."""
+        candidates: list[str] = []
         for hit in hits:
             p = hit.segment.passage
-            question = self.faq_questions.get(p.cited_by or "") if p.kind == "faq" else None
-            question = question or self.faq_questions.get(p.key) or self.faq_questions.get(p.cited_by or "")
-            if p.kind == "faq":
-                question = next((e.questions[0] for e in self.faq if f"faq:{e.id}" == p.key), question)
-            if question and question not in out:
+            entry = self._faq_by_id.get(p.key[4:]) if p.kind == "faq" else None
+            question = entry.questions[0] if entry else (self.faq_questions.get(p.key)
+                                                         or self.faq_questions.get(p.cited_by or ""))
+            if question and question not in candidates:
+                candidates.append(question)
+        folded = fold(query.text)
+        if folded.strip():
+            ranked = process.extract(folded, self._faq_folded, scorer=fuzz.token_set_ratio, limit=8,
+                                     score_cutoff=55)
+            candidates.extend(self.faq[i].questions[0] for _, _, i in ranked)
+        out: list[str] = []
+        for question in candidates:
+            if question not in out and fold(question) != folded and self._answerable(question):
                 out.append(question)
             if len(out) >= limit:
                 break
         return out
 
+    def _answerable(self, question: str) -> bool:
+        if question not in self._answerable_cache:
+            self._answerable_cache[question] = self._decide(question)[0].found
+        return self._answerable_cache[question]
+
     def passage(self, key: str) -> Passage | None:
         return self.passages.get(key)
+
+    def faq_entry(self, entry_id: str) -> FaqEntry | None:
+        return self._faq_by_id.get(entry_id)
+
+    def faq_topics(self, kind: str) -> list[tuple[str, list[FaqEntry]]]:
+        """Curated entries of one kind (subsidy, procedure) by topic, in the order the file lists them."""
+        topics: dict[str, list[FaqEntry]] = {}
+        for entry in self.faq:
+            if entry.kind == kind:
+                topics.setdefault(entry.topic or "…", []).append(entry)
+        return list(topics.items())
+
+    def targets_by_field(self) -> list[tuple[str, list]]:
+        """The plans' numbered targets, grouped by field ("Lĩnh vực kinh tế", …)."""
+        groups: dict[str, list] = {}
+        for doc in self.documents:
+            for target in doc.targets:
+                groups.setdefault(target.field, []).append(target)
+        return list(groups.items())
+
+    def stats(self) -> dict[str, object]:
+        """What the knowledge base holds, for the greeting."""
+        commune = next((m.group(1) for d in self.documents
+                        if (m := re.search(r"\b((?:xã|phường|thị trấn)\s+[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*)", d.title))),
+                       "")
+        return {
+            "commune": commune,
+            "documents": len(self.documents),
+            "sections": sum(len(d.sections) for d in self.documents),
+            "passages": sum(len(d.passages) for d in self.documents),
+            "targets": sum(len(d.targets) for d in self.documents),
+        }
 
     # -- rendering -------------------------------------------------------------------------------
     def render(self, reply: Reply, lang: str | None = None) -> str:
@@ -211,12 +270,21 @@ class KnowledgeBase:
     def full_passage(self, key: str, lang: str = "vi") -> str | None:
         """The whole passage with its footnotes: what the "Xem đầy đủ" button shows."""
         p = self.passages.get(key)
+        while p is not None and p.kind in ("footnote", "faq") and p.cited_by in self.passages:
+            p = self.passages[p.cited_by]  # a footnote is shown with the paragraph that cites it
         if p is None:
             return None
         lines = [t("answer.full_title", lang, source=p.section), p.text]
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+def _close_call(chosen: Hit, hits: list[Hit]) -> bool:
+    """Four or more different paragraphs answer equally well ("đất đai?"): ask which one is meant."""
+    roots = {h.segment.passage.cited_by if h.segment.passage.kind == "faq" else h.segment.passage.key
+             for h in hits if h.fits and h.score >= chosen.score - 0.02}
+    return len(roots) >= 4
 
 
 def _lexicon_words(lex: Lexicon) -> list[str]:

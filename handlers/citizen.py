@@ -1,0 +1,296 @@
+"""What every citizen can do: ask (free text, /hoi, buttons), /start, /trogiup, /chitieu, /trocap, /thutuc,
+/ngonngu. Each handler parses the update, asks the knowledge base, and replies with strings from locales/."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+from telegram import BotCommand, Update
+from telegram.constants import MessageEntityType
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from knowledge.answer import Reply
+from knowledge.faq import FaqEntry
+from knowledge.i18n import LANGS
+
+from .common import button_label, esc, keyboard, lang_of, logged, note, send_html, services, tr
+
+EXAMPLES = 5
+
+# Commands: (Vietnamese name, English alias, locale key of the description).
+COMMANDS: list[tuple[str, str, str]] = [
+    ("start", "start", "cmd.start"),
+    ("trogiup", "help", "cmd.help"),
+    ("hoi", "ask", "cmd.hoi"),
+    ("chitieu", "targets", "cmd.chitieu"),
+    ("trocap", "subsidies", "cmd.trocap"),
+    ("thutuc", "procedures", "cmd.thutuc"),
+    ("ngonngu", "language", "cmd.ngonngu"),
+]
+BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}
+
+
+def short_key(key: str) -> str:
+    """A passage key short enough for a button's 64 bytes."""
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+# -- answering -------------------------------------------------------------------------------------
+
+def render_reply(reply: Reply, lang: str, hint_commands: bool = True) -> str:
+    """A reply as Telegram HTML: the quote escaped (the document's own words), the source in italics."""
+    if reply.kind == "answer":
+        return f"{esc(reply.quote)}\n\n<i>{tr(lang, 'answer.source', source=reply.source)}</i>"
+    if reply.kind == "empty":
+        return tr(lang, "answer.empty")
+    if reply.kind == "suggest":
+        return tr(lang, "answer.suggest")
+    text = tr(lang, "answer.unknown")
+    if reply.suggestions:
+        text += "\n" + tr(lang, "answer.unknown_try")
+    if hint_commands:
+        text += "\n\n" + tr(lang, "answer.unknown_hint")
+    return text
+
+
+def reply_buttons(reply: Reply, lang: str, context: ContextTypes.DEFAULT_TYPE) -> list[list[tuple[str, str]]]:
+    kb = services(context).kb
+    rows: list[list[tuple[str, str]]] = []
+    if reply.kind == "answer" and reply.passage_key:
+        rows.append([(tr(lang, "answer.full_button"), f"full:{short_key(reply.passage_key)}")])
+    for question in reply.suggestions[:3]:
+        entry = kb.faq_by_question.get(question)
+        if entry is not None:
+            rows.append([(button_label(question), f"faq:{entry.id}"[:64])])
+    return rows
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Ask the knowledge base and reply: the answer with its source, suggestions, or an honest "don't know"."""
+    lang = lang_of(update, context)
+    reply = services(context).kb.ask(question)
+    note(kind="question", source=reply.source or reply.kind, score=reply.score)
+    await send_html(update, context, render_reply(reply, lang), keyboard(reply_buttons(reply, lang, context)))
+
+
+@logged("question")
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private message is a question."""
+    message = update.effective_message
+    if message is None:
+        return
+    text = message.text or message.caption or ""
+    if not text.strip():
+        await send_html(update, context, tr(lang_of(update, context), "nontext"))
+        return
+    await answer(update, context, text)
+
+
+@logged("question")
+async def on_group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group: only a message that mentions the bot or replies to it is a question."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    username = context.bot.username or ""
+    mentioned = any(
+        e.type == MessageEntityType.MENTION and message.parse_entity(e).lstrip("@").lower() == username.lower()
+        for e in message.entities
+    )
+    replied = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+        and message.reply_to_message.from_user.id == context.bot.id
+    if not (mentioned or replied):
+        return
+    question = re.sub(rf"@{re.escape(username)}\b", " ", message.text, flags=re.IGNORECASE).strip()
+    await answer(update, context, question)
+
+
+@logged("non-text")
+async def on_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A sticker, photo without caption, voice…: say politely that only text is read."""
+    await send_html(update, context, tr(lang_of(update, context), "nontext"))
+
+
+@logged("/hoi")
+async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hoi <câu hỏi>: the way to ask in a group."""
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await send_html(update, context, tr(lang_of(update, context), "hoi.usage"))
+        return
+    await answer(update, context, question)
+
+
+# -- introduction ----------------------------------------------------------------------------------
+
+@logged("/start")
+async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, /trogiup: who the bot is, what it knows, example questions as buttons."""
+    lang = lang_of(update, context)
+    kb = services(context).kb
+    user = update.effective_user
+    stats = kb.stats()
+    text = "\n\n".join([
+        tr(lang, "start.greeting", name=user.first_name if user else "", commune=stats["commune"]),
+        tr(lang, "start.knows", **{k: v for k, v in stats.items() if k != "commune"}),
+    ])
+    rows = [[(button_label(tr(lang, f"examples.{i}")), f"ex:{i}")] for i in range(1, EXAMPLES + 1)]
+    await send_html(update, context, text + "\n\n" + tr(lang, "start.commands"), keyboard(rows))
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+@logged("/chitieu")
+async def cmd_targets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/chitieu: the year's targets, grouped by field."""
+    lang = lang_of(update, context)
+    kb = services(context).kb
+    groups = kb.targets_by_field()
+    if not groups:
+        await send_html(update, context, tr(lang, "targets.none"))
+        return
+    lines = [tr(lang, "targets.title", year=kb.plan_year or "")]
+    for field_title, targets in groups:
+        lines.append(f"\n<b>{esc(field_title)}</b>")
+        lines.extend(f"{t.number}) {esc(t.text)}" for t in targets)
+    await send_html(update, context, "\n".join(lines))
+
+
+# -- browsing subsidies and procedures -----------------------------------------------------------------
+
+def _topics(context: ContextTypes.DEFAULT_TYPE, kind: str) -> list[tuple[str, list[FaqEntry]]]:
+    return services(context).kb.faq_topics(kind)
+
+
+async def _show_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str, edit: bool) -> None:
+    lang = lang_of(update, context)
+    topics = _topics(context, BROWSE_KINDS[command])
+    title = tr(lang, "browse.subsidies" if command == "trocap" else "browse.procedures")
+    if not topics:
+        await send_html(update, context, tr(lang, "browse.empty"), edit=edit)
+        return
+    rows = [[(button_label(topic), f"bt:{command}:{i}")] for i, (topic, _) in enumerate(topics)]
+    await send_html(update, context, title, keyboard(rows), edit=edit)
+
+
+@logged("/trocap")
+async def cmd_subsidies(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/trocap: subsidies by topic."""
+    await _show_topics(update, context, "trocap", edit=False)
+
+
+@logged("/thutuc")
+async def cmd_procedures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/thutuc: procedures by topic."""
+    await _show_topics(update, context, "thutuc", edit=False)
+
+
+# -- language -----------------------------------------------------------------------------------
+
+@logged("/ngonngu")
+async def cmd_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ngonngu: Tiếng Việt or English, kept per person."""
+    rows = [[("Tiếng Việt", "lang:vi"), ("English", "lang:en")]]
+    await send_html(update, context, tr(lang_of(update, context), "lang.choose"), keyboard(rows))
+
+
+# -- buttons ------------------------------------------------------------------------------------
+
+@logged("button")
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every inline button: examples, suggestions, the whole passage, browsing, language."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await query.answer()
+    kind, _, value = query.data.partition(":")
+    kb = services(context).kb
+    lang = lang_of(update, context)
+    note(kind=f"button:{kind}")
+    if kind == "ex" and value.isdigit():
+        await answer(update, context, tr(lang, f"examples.{int(value)}"))
+    elif kind == "faq":
+        entry = kb.faq_entry(value)
+        if entry is not None:
+            await answer(update, context, entry.questions[0])
+    elif kind == "full":
+        key = next((k for k in kb.passages if short_key(k) == value), None)
+        text = kb.full_passage(key, lang) if key else None
+        await send_html(update, context, esc(text) if text else tr(lang, "answer.gone"))
+    elif kind == "lang" and value in LANGS and update.effective_user:
+        services(context).store.set_user_lang(update.effective_user.id, value)
+        await send_html(update, context, tr(value, "lang.set"), edit=True)
+    elif kind == "br" and value in BROWSE_KINDS:
+        await _show_topics(update, context, value, edit=True)
+    elif kind == "bt":
+        await _show_topic(update, context, value, lang)
+    elif kind == "bf":
+        await _show_entry(update, context, value, lang)
+
+
+async def _show_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str, lang: str) -> None:
+    command, _, index = value.partition(":")
+    topics = _topics(context, BROWSE_KINDS.get(command, ""))
+    if not index.isdigit() or int(index) >= len(topics):
+        return
+    topic, entries = topics[int(index)]
+    rows = [[(button_label(e.questions[0]), f"bf:{command}:{index}:{e.id}"[:64])] for e in entries]
+    rows.append([(tr(lang, "browse.back"), f"br:{command}")])
+    await send_html(update, context, tr(lang, "browse.topic", topic=topic), keyboard(rows), edit=True)
+
+
+async def _show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str, lang: str) -> None:
+    command, index, entry_id = [*value.split(":", 2), "", ""][:3]
+    entry = services(context).kb.faq_entry(entry_id)
+    if entry is None or entry.passage is None:
+        await send_html(update, context, tr(lang, "answer.gone"))
+        return
+    text = (f"<b>{esc(entry.questions[0])}</b>\n{esc(entry.answer)}\n\n«{esc(entry.quote)}»\n"
+            f"<i>{tr(lang, 'answer.source', source=entry.passage.section)}</i>")
+    rows = [[(tr(lang, "answer.full_button"), f"full:{short_key(entry.passage.key)}")],
+            [(tr(lang, "browse.back"), f"bt:{command}:{index}")]]
+    await send_html(update, context, text, keyboard(rows), edit=True)
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+def command_menu(lang: str) -> list[BotCommand]:
+    """The command menu in one language: Vietnamese names for Vietnamese, the English aliases for English."""
+    return [BotCommand(vi if lang == "vi" else en, tr(lang, key)) for vi, en, key in COMMANDS]
+
+
+def handlers() -> Sequence[BaseHandler]:
+    """The citizen handlers, in the order they must be tried (commands before free text)."""
+    private = filters.ChatType.PRIVATE
+    groups = filters.ChatType.GROUPS
+    return [
+        CommandHandler(["start", "trogiup", "help"], cmd_start),
+        CommandHandler(["hoi", "ask"], cmd_ask),
+        CommandHandler(["chitieu", "targets"], cmd_targets),
+        CommandHandler(["trocap", "subsidies"], cmd_subsidies),
+        CommandHandler(["thutuc", "procedures"], cmd_procedures),
+        CommandHandler(["ngonngu", "language"], cmd_language),
+        CallbackQueryHandler(on_button),
+        # Free text: every private message is a question; in groups, only what is addressed to the bot.
+        MessageHandler(private & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, on_text),
+        MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text),
+        MessageHandler(private & ~filters.TEXT & ~filters.CAPTION & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
+                       on_other),
+    ]
+
+
+async def register_commands(application: Application) -> None:
+    """The command menu per language (Telegram shows the one matching the person's app language)."""
+    await application.bot.set_my_commands(command_menu("vi"))
+    await application.bot.set_my_commands(command_menu("en"), language_code="en")
+

@@ -1,0 +1,44 @@
+"""Before and after every handler: slow down floods, and turn errors into a log line and a polite reply."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from .common import lang_of, send_html, services, tr, user_hash
+
+log = logging.getLogger("troly.errors")
+
+
+async def flood_guard(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """More than ``flood_limit`` messages in ``flood_window`` seconds from one person: one polite notice, then
+    their messages are dropped until they slow down (runs before every other handler)."""
+    if not isinstance(update, Update) or update.effective_user is None:
+        return
+    s = services(context)
+    now = time.monotonic()
+    user_id = update.effective_user.id
+    recent = [t for t in s.recent.get(user_id, []) if now - t < s.flood_window]
+    recent.append(now)
+    s.recent[user_id] = recent
+    if len(recent) <= s.flood_limit:
+        return
+    if now - s.warned.get(user_id, -1e9) > s.flood_window:
+        s.warned[user_id] = now
+        log.info("user=%s flood: %d messages in %.0f s", user_hash(user_id), len(recent), s.flood_window)
+        await send_html(update, context, tr(lang_of(update, context), "flood.notice"))
+    raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what went wrong (never the token, never to the chat) and apologise to the person."""
+    user = update.effective_user if isinstance(update, Update) else None
+    log.error("user=%s error: %r", user_hash(user.id if user else None), context.error, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await send_html(update, context, tr(lang_of(update, context), "error.generic"))
+        except Exception:  # the apology itself failed (network): the log line above is what remains
+            log.warning("could not tell user=%s about the error", user_hash(user.id if user else None))
