@@ -54,7 +54,7 @@ def render_reply(reply: Reply, lang: str, hint_commands: bool = True) -> str:
     if reply.kind == "empty":
         return tr(lang, "answer.empty")
     if reply.kind == "suggest":
-        return tr(lang, "answer.suggest")
+        return tr(lang, "answer.suggest") + ("\n\n" + tr(lang, "answer.unknown_hint") if hint_commands else "")
     text = tr(lang, "answer.unknown")
     if reply.suggestions:
         text += "\n" + tr(lang, "answer.unknown_try")

@@ -395,6 +395,8 @@ class Index:
         if q.years and not (q.years & seg.years):
             score -= 0.25 if q.years_explicit else 0.06
             reasons.append("year")
+        elif q.years_explicit and any(str(y) in seg.tokset for y in q.years):
+            score += 0.04  # the sentence itself names the year asked about
         stance = seg.passage.stance
         if (q.stance == "plan" and stance == "result") or (q.stance == "result" and stance == "plan"):
             score -= 0.2
