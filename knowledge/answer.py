@@ -70,9 +70,10 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     """The sentence that answers, with what belongs to it: its lead-in, its "Trong đó…" follow-up, and
     a neighbouring sentence of the same paragraph that answers as well (a two-part question)."""
     seg = hit.segment
-    by_order = {s.order: s for s in index.segments if s.passage is seg.passage} if seg.passage.kind != "faq" else {}
+    siblings = index.by_passage.get(seg.passage.key, []) if seg.passage.kind != "faq" else []
+    by_order = {s.order: s for s in siblings}
     close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits
-             and h.score >= hit.score - 0.03}
+             and h.score >= hit.score - 0.05}
     close |= _complements(hit, hits or [], query)
     text = seg.text
     prev, nxt = by_order.get(seg.order - 1), by_order.get(seg.order + 1)

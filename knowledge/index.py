@@ -10,6 +10,7 @@ for "tỷ lệ", no count of the unit asked for) is marked as not answering, wha
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
@@ -36,7 +37,7 @@ UNKNOWN_WEIGHT = 2.5
 IDENTITY_FACTOR = 0.4
 COLLISION_FACTOR = 0.3
 FOCUS_FACTOR = 1.3
-FULL_SCORING = 40  # candidates scored in full, after the cheap coverage
+FULL_SCORING = 60  # candidates scored in full, after the cheap coverage
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
@@ -50,7 +51,7 @@ class Segment:
     text: str
     toks: list[str]
     tokset: set[str]
-    context: set[str]
+    context: frozenset[str]  # headings and leads, shared by the paragraph's sentences
     numbers: list[tuple[str, tuple[str, ...], tuple[str, ...]]]  # (key, words after, words before)
     years: set[int]
     has_percent: bool
@@ -60,10 +61,10 @@ class Segment:
     members: dict[int, set[int]] = field(default_factory=dict)
     context_members: dict[int, set[int]] = field(default_factory=dict)
     own: list[str] = field(default_factory=list)  # a curated question's content words
-    accents: set[str] = field(default_factory=set)  # its words with diacritics (accent_key), text and context
+    prev: set[str] | frozenset[str] = frozenset()  # the previous sentence's words (the same set, not a copy)
+    accents: frozenset[str] = frozenset()  # its words with diacritics (accent_key), text and context
     head: str = ""  # the lead-in of a ;-list this item belongs to
     head_toks: tuple[str, ...] = ()
-    pairs: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -167,7 +168,10 @@ class Index:
         # every answer is about them, so a question naming them says little about which sentence answers.
         self.identity = identity or set()
         self.segments: list[Segment] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.postings: dict[str, list[int]] = defaultdict(list)  # word → segments that say it
+        self.ctx_postings: dict[str, list[int]] = defaultdict(list)  # word → segments whose context says it
+        self.by_passage: dict[str, list[Segment]] = {}
+        self._interned: dict[frozenset[str], frozenset[str]] = {}
         self.df: Counter[str] = Counter()
         self.vocabulary: Counter[str] = Counter()
         # Folded word pairs in which a word that folds like a stop word is not one ("hồ sơ" vs "số"):
@@ -197,13 +201,19 @@ class Index:
         if passage.year:
             ctx_years.add(passage.year)
         ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
-        previous: list[str] = []
-        previous_text: list[str] = []
         label = passage.label.rstrip(": ")
-        for order, (head, item) in enumerate(split_sentences(passage.text)):
-            sentence = f"{head} {item}" if head else item
-            # The label is the paragraph's subject, as if run in: "Trường Tiểu học: Tổng số học sinh là 325".
-            toks = self.lex.expand_abbreviations(tokens(f"{label}: {sentence}" if label else sentence))
+        pieces = split_sentences(passage.text)
+        sentences = [f"{head} {item}" if head else item for head, item in pieces]
+        # The label is the paragraph's subject, as if run in: "Trường Tiểu học: Tổng số học sinh là 325".
+        all_toks = [self.lex.expand_abbreviations(tokens(f"{label}: {s}" if label else s)) for s in sentences]
+        # Shared, not copied, so that a hundred plans fit in memory: the headings and leads (one set per
+        # paragraph) and the previous sentence (its own word set) are each sentence's context.
+        context = self._shared(frozenset(ctx_toks))  # paragraphs under the same headings share one set
+        previous: set[str] | frozenset[str] = frozenset()
+        accents = self._shared(frozenset(
+            accent_key(w) for w in accented_tokens(" ".join([label, passage.text, ctx_text])) if not w[0].isdigit()
+        ) | self.lex.expansion_accents(ctx_toks) | self.lex.expansion_accents([t for ts in all_toks for t in ts]))
+        for order, ((head, item), sentence, toks) in enumerate(zip(pieces, sentences, all_toks)):
             folded = fold(sentence)
             seg = Segment(
                 id=len(self.segments),
@@ -212,7 +222,8 @@ class Index:
                 text=f"{head} … {item}" if head and order else sentence,
                 toks=toks,
                 tokset=set(toks),
-                context=set(ctx_toks) | set(previous),
+                context=context,
+                prev=previous,
                 numbers=_numbers(sentence),
                 years={int(y) for y in re.findall(r"\b(20\d\d)\b", sentence)} | ctx_years,
                 has_percent="%" in sentence or _has_ratio(sentence) or "phan tram" in folded,
@@ -225,14 +236,15 @@ class Index:
             seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers) or bool(
                 re.search(r"\d000đ|\d đ\b", sentence)
             )
-            seg.accents = {accent_key(w) for w in accented_tokens(" ".join([label, sentence, ctx_text,
-                                                                             *previous_text]))}
-            seg.accents |= self.lex.expansion_accents(toks) | self.lex.expansion_accents(ctx_toks)
+            seg.accents = accents
             seg.head = head
             self._register(seg, ctx_toks)
             self._note_readings(sentence, toks)
-            previous = toks
-            previous_text = [sentence]
+            previous = seg.tokset
+
+    def _shared(self, words: frozenset[str]) -> frozenset[str]:
+        """One object for equal sets (the same headings over many paragraphs, the same plan in many communes)."""
+        return self._interned.setdefault(words, words)
 
     def _note_readings(self, sentence: str, toks: list[str]) -> None:
         accented = accented_tokens(sentence)
@@ -255,11 +267,12 @@ class Index:
         *questions, answer = passage.context
         text = passage.text
         ctx_toks = self.lex.expand_abbreviations(tokens(" ".join([text, answer, *passage.titles])))
+        context = frozenset(ctx_toks)
         for order, question in enumerate(questions):
             toks = self.lex.expand_abbreviations(tokens(question))
             seg = Segment(
                 id=len(self.segments), passage=passage, order=order, text=text, toks=toks, tokset=set(toks),
-                context=set(ctx_toks), numbers=_numbers(text),
+                context=context, numbers=_numbers(text),
                 years={int(y) for y in re.findall(r"\b(20\d\d)\b", text)} | ({passage.year} if passage.year else set()),
                 has_percent="%" in text or _has_ratio(text), has_money=False,
                 has_date=bool(re.search(r"\d{1,2}/\d{1,2}/\d{4}|\bngày\b|\btháng\b", text)),
@@ -275,14 +288,15 @@ class Index:
 
     def _register(self, seg: Segment, ctx_toks: list[str]) -> None:
         self.accents.update(seg.accents)
-        seg.pairs = frozenset(itertools.pairwise(seg.toks))
         seg.head_toks = tuple(tokens(seg.head)) if seg.head else ()
-        self.pairs.update(seg.pairs)
+        self.pairs.update(set(itertools.pairwise(seg.toks)))
         self.segments.append(seg)
-        for t in seg.tokset | seg.context:
-            self.postings[t].append(seg.id)
+        self.by_passage.setdefault(seg.passage.key, []).append(seg)
         for t in seg.tokset:
+            self.postings[t].append(seg.id)
             self.df[t] += 1
+        for t in (seg.context | seg.prev) - seg.tokset:
+            self.ctx_postings[t].append(seg.id)
         self.vocabulary.update(seg.toks)
         self.vocabulary.update(ctx_toks)
 
@@ -319,36 +333,45 @@ class Index:
         folded = {fold_word(w) for w in self.identity}
         return all(t in folded for alt in slot.alts[:1] for t in alt)
 
-    def candidates(self, query: Query, limit: int = 200) -> list[Segment]:
-        acc: dict[int, float] = defaultdict(float)
+    def coverage(self, query: Query) -> dict[int, float]:
+        """The cheap first stage: for every segment that shares a word, how much of the question it covers
+        (a word in the sentence counts fully, in its headings or lead-in at the context weight)."""
+        covered: dict[int, float] = defaultdict(float)
         for slot in query.slots:
-            seen: set[int] = set()
+            best: dict[int, float] = {}
             for alt in slot.alts:
-                for t in alt:
-                    for sid in self.postings.get(t, ()):
-                        if sid not in seen:
-                            seen.add(sid)
-                            acc[sid] += slot.weight / len(alt)
-        best = sorted(acc.items(), key=lambda kv: -kv[1])[:limit]
-        return [self.segments[sid] for sid, _ in best]
+                n = len(alt)
+                in_text: Counter[int] = Counter()
+                in_ctx: Counter[int] = Counter()
+                for t in set(alt):
+                    in_text.update(self.postings.get(t, ()))
+                    in_ctx.update(self.ctx_postings.get(t, ()))
+                for sid in in_text.keys() | in_ctx.keys():
+                    text_share = in_text[sid] / n
+                    m = 1.0 if text_share >= 1.0 else max(text_share,
+                                                          CONTEXT_WEIGHT * (in_text[sid] + in_ctx[sid]) / n)
+                    if m > best.get(sid, 0.0):
+                        best[sid] = m
+            for sid, m in best.items():
+                covered[sid] += slot.weight * m
+        return covered
 
     def search(self, query: Query, limit: int = 10) -> list[Hit]:
         self.weigh(query)
         total = sum(s.weight for s in query.slots)
         if total <= 0:
             return []
-        # Two stages: a cheap coverage over many candidates, the full scoring (phrases, cues, the kind of
-        # answer) over the best of them.
-        alts = [(s.weight, s.alts) for s in query.slots]
-        pool = self.candidates(query)
-        quick = sorted(pool, key=lambda seg: -_quick_coverage(seg, alts))[:FULL_SCORING]
-        hits = [self._score(seg, query, total) for seg in quick]
+        # Two stages: a cheap coverage over every segment that shares a word, the full scoring (phrases,
+        # cues, the kind of answer) over the best of them.
+        covered = self.coverage(query)
+        best = heapq.nlargest(FULL_SCORING, covered.items(), key=lambda kv: (kv[1], -kv[0]))  # ties: document order
+        hits = [self._score(self.segments[sid], query, total) for sid, _ in best]
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
     def _score(self, seg: Segment, q: Query, total: float) -> Hit:
         matched = 0.0
-        pairs = seg.pairs
+        pairs = set(itertools.pairwise(seg.toks))
         for slot in q.slots:
             best = 0.0
             for k, alt in enumerate(slot.alts):
@@ -359,7 +382,7 @@ class Index:
                     best = max(best, m)
                     continue
                 in_text = sum(t in seg.tokset for t in alt) / len(alt)
-                in_ctx = sum(t in seg.tokset or t in seg.context for t in alt) / len(alt)
+                in_ctx = sum(t in seg.tokset or t in seg.context or t in seg.prev for t in alt) / len(alt)
                 m = in_text if in_text >= 0.6 else 0.0
                 if in_ctx >= 0.6:
                     m = max(m, CONTEXT_WEIGHT * in_ctx)
@@ -406,7 +429,7 @@ class Index:
             reasons.append("excluded")
         if q.total and "tong" in seg.tokset:
             score += 0.06
-        if q.number_of and ("so", q.number_of) in seg.pairs:
+        if q.number_of and ("so", q.number_of) in pairs:
             score += 0.08  # "Số hộ nghèo là bao nhiêu?" — "Số hộ nghèo còn: 81/910 hộ"
         if seg.passage.kind == "faq":
             score += 0.02  # a curated answer to the same question wins a tie
@@ -454,23 +477,6 @@ class Index:
         return ok
 
 
-def _quick_coverage(seg: Segment, alts: list[tuple[float, list[tuple[str, ...]]]]) -> float:
-    got = 0.0
-    tokset, context = seg.tokset, seg.context
-    for weight, options in alts:
-        best = 0.0
-        for alt in options:
-            n = len(alt)
-            in_text = sum(1 for t in alt if t in tokset) / n
-            if in_text == 1.0:
-                best = 1.0
-                break
-            in_ctx = sum(1 for t in alt if t in tokset or t in context) / n
-            best = max(best, in_text, CONTEXT_WEIGHT * in_ctx)
-        got += weight * best
-    return got
-
-
 def _phrase_match(phrase: tuple[str, ...], seg: Segment, pairs: set[tuple[str, str]]) -> float:
     """1 for the words together; a little less a word or three apart ("tiếp 03 lượt công dân", "giảm tỷ lệ
     hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered."""
@@ -478,7 +484,7 @@ def _phrase_match(phrase: tuple[str, ...], seg: Segment, pairs: set[tuple[str, s
         return 1.0
     if _within(phrase, seg.toks, len(phrase) + 3):
         return 0.85
-    if all(t in seg.tokset or t in seg.context for t in phrase):
+    if all(t in seg.tokset or t in seg.context or t in seg.prev for t in phrase):
         return CONTEXT_WEIGHT
     return 0.4 * sum(t in seg.tokset for t in phrase) / len(phrase)
 

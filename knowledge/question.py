@@ -139,7 +139,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     used: set[int] = set()
     quantity_at: list[int] = []
     asked_spans: list[tuple[int, int]] = []
+    present = set(toks)  # only cue phrases whose first word is in the question can match
     for qtype, acc_phrase, folded_phrase in lex.question_types:
+        if folded_phrase[0] not in present:
+            continue
         if qtype == "yesno":
             continue
         if has_marks:
@@ -192,6 +195,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # full forms, words that only shape the question drop out.
     phrase_stop: set[int] = set()
     for acc_phrase, folded_phrase in lex.stop_phrases:
+        if folded_phrase[0] not in present:
+            continue
         start = 0
         while True:
             if has_marks:
@@ -332,6 +337,8 @@ def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex
     def hits(kind: str) -> int:
         found = 0
         for acc_phrase, folded_phrase in lex.stance.get(kind, []):
+            if folded_phrase[0] not in toks:
+                continue
             if accented is not None:
                 found += _find_aligned(toks, accented, acc_phrase, folded_phrase, set()) >= 0
             else:
