@@ -22,11 +22,12 @@ from pathlib import Path
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest
 
 from handlers import citizen
-from handlers.common import SERVICES_KEY, Services
+from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from knowledge.i18n import t
@@ -189,11 +190,43 @@ def open_services(sources: list[Path]) -> Services:
     return Services(kb=kb, store=store, admin_ids=admin_ids())
 
 
+def log_salt(token: str) -> str:
+    """Logs name people by a keyed hash: the token (secret, never logged) or LOG_SALT is the key."""
+    return os.environ.get("LOG_SALT") or token or os.urandom(16).hex()
+
+
+class RedactToken(logging.Filter):
+    """No log line carries the token, whoever writes it (PTB quotes it when Telegram rejects it)."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "***"), None
+        if record.exc_info and record.exc_info[1] is not None and self.token in str(record.exc_info[1]):
+            record.exc_info, record.exc_text = None, None  # the traceback would print it again
+        return True
+
+
 def run_telegram(token: str) -> int:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactToken(token))
     services = open_services(sources_from_env(None))
+    set_log_salt(log_salt(token))
     application = build_application(services, token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None,
                                     rate_limiter=AIORateLimiter(max_retries=3))
     webhook = os.environ.get("WEBHOOK_URL", "").strip()
+    try:
+        _serve(application, token, webhook)
+    except InvalidToken:  # its message quotes the token: say it without
+        raise UserError(t("error.bad_token")) from None
+    return 0
+
+
+def _serve(application: Application, token: str, webhook: str) -> None:
     if webhook:
         secret = re.sub(r"[^A-Za-z0-9_-]", "", token)[-32:]
         application.run_webhook(listen="0.0.0.0", port=int(os.environ.get("PORT", "8443")), url_path=secret,
@@ -201,7 +234,6 @@ def run_telegram(token: str) -> int:
                                 allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
 
 
 # -- the console chat --------------------------------------------------------------------------------
@@ -262,6 +294,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if token:
         return run_telegram(token)
     services = open_services(sources_from_env(None))
+    set_log_salt(log_salt(""))
     user_id = args.user_id if args.user_id is not None else (min(services.admin_ids) if services.admin_ids else 1)
     asyncio.run(console_chat(services, user_id))
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import html
 import logging
 import time
@@ -57,9 +58,18 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+_SALT = {"key": b""}
+
+
+def set_log_salt(secret: str) -> None:
+    _SALT["key"] = secret.encode()
+
+
 def user_hash(user_id: int | None) -> str:
-    """Logs name people by a short hash, never by id or name."""
-    return hashlib.sha256(str(user_id).encode()).hexdigest()[:10] if user_id is not None else "-"
+    """Logs name people by a keyed hash, never by id or name (ids are few: an unkeyed hash is reversible)."""
+    if user_id is None:
+        return "-"
+    return hmac.new(_SALT["key"], str(user_id).encode(), hashlib.sha256).hexdigest()[:10]
 
 
 def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str]:

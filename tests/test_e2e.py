@@ -246,3 +246,17 @@ def test_conversation_over_http_then_sigterm(api: FakeBotAPI, bot: BotProcess) -
     assert "Traceback" not in logs, bot.stderr_tail()
     assert re.search(r"INFO troly\.updates: user=[0-9a-f]{10} question", logs), "no INFO log line per update"
     print(f"conversation {conversation:.2f} s, stop {stopped:.2f} s")
+
+
+def test_a_rejected_token_is_one_line_without_the_token(tmp_path: Path) -> None:
+    """Telegram answers 401 to a revoked or mistyped token: one clear line, exit 2, and no token anywhere."""
+    with FakeBotAPI(token="123456:ANOTHER-token") as other:
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=other.base_url, BOT_DB=str(tmp_path / "t.db"),
+                   LOG_LEVEL="INFO")
+        done = subprocess.run([sys.executable, str(ROOT / "bot.py")], env=env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=60)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "@BotFather" in done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
