@@ -37,6 +37,7 @@ UNKNOWN_WEIGHT = 2.5
 IDENTITY_FACTOR = 0.4
 COLLISION_FACTOR = 0.3
 FOCUS_FACTOR = 1.3
+COMMON_IDF = 1.1  # log(3): a word in about a third of all segments
 FULL_SCORING = 60  # candidates scored in full, after the cheap coverage
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
@@ -337,7 +338,10 @@ class Index:
         """The cheap first stage: for every segment that shares a word, how much of the question it covers
         (a word in the sentence counts fully, in its headings or lead-in at the context weight)."""
         covered: dict[int, float] = defaultdict(float)
-        for slot in query.slots:
+        # Words in over a third of the segments rank nothing and cost the most to walk: leave them to the
+        # full scoring, unless the question has nothing rarer.
+        slots = [s for s in query.slots if any(self.idf.get(t, IDF_CAP) >= COMMON_IDF for a in s.alts for t in a)]
+        for slot in slots or query.slots:
             best: dict[int, float] = {}
             for alt in slot.alts:
                 n = len(alt)

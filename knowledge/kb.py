@@ -202,7 +202,7 @@ class KnowledgeBase:
                                      score_cutoff=55)
             candidates.extend(self.faq[i].questions[0] for _, _, i in ranked)
         out: list[str] = []
-        for question in candidates:
+        for question in candidates[: limit * 2]:  # each check is a whole answer: a bounded few
             if question not in out and fold(question) != folded and self._answerable(question):
                 out.append(question)
             if len(out) >= limit:
