@@ -26,12 +26,13 @@ from telegram.error import InvalidToken
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest
 
-from handlers import citizen
+from handlers import admin, citizen, official
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase
+from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
 
 ROOT = Path(__file__).resolve().parent
@@ -99,7 +100,8 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    kb, _ = open_kb(sources_from_env(args.source))
+    kb, store = open_kb(sources_from_env(args.source))
+    kb.live = LiveFigures(Registry.load(), lambda key: store.figures(key, include_undone=False))
     if args.jsonl:
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, not a crash
         for line in sys.stdin:
@@ -157,6 +159,7 @@ def file_url(base_url: str) -> str:
 
 async def post_init(application: Application) -> None:
     await citizen.register_commands(application)
+    await admin.register_menus(application)
 
 
 def build_application(services: Services, token: str, *, base_url: str | None = None,
@@ -180,6 +183,10 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     # Order matters: the flood guard (group -1) runs before anything else and can stop an update;
     # then commands before free text (handlers() lists them in that order); one error handler last.
     application.add_handler(TypeHandler(Update, flood_guard), group=-1)
+    # Officials' and admins' first: /capnhat's conversation must see its steps' messages before the
+    # citizens' free-text handler takes every private message as a question.
+    application.add_handlers(official.handlers())
+    application.add_handlers(admin.handlers())
     application.add_handlers(citizen.handlers())
     application.add_error_handler(on_error)
     return application
@@ -187,7 +194,9 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
 
 def open_services(sources: list[Path]) -> Services:
     kb, store = open_kb(sources)
-    return Services(kb=kb, store=store, admin_ids=admin_ids())
+    registry = Registry.load()
+    kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
+    return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids())
 
 
 def log_salt(token: str) -> str:
@@ -239,12 +248,19 @@ def _serve(application: Application, token: str, webhook: str) -> None:
 # -- the console chat --------------------------------------------------------------------------------
 
 class ConsolePrinter:
-    """Prints what the bot sends as plain text; buttons become numbered choices."""
+    """Prints what the bot sends as plain text; buttons become numbered choices; files (the chart, the
+    exports) are written to a folder and their path printed."""
 
-    def __init__(self) -> None:
+    def __init__(self, files: Path) -> None:
         self.choices: list[str] = []
+        self.files = files
 
     def __call__(self, sent: Sent) -> None:
+        for filename, content in (sent.params.get("_files") or {}).values():
+            self.files.mkdir(parents=True, exist_ok=True)
+            path = self.files / Path(str(filename)).name
+            path.write_bytes(content if isinstance(content, bytes) else content.read())
+            print(f"\n[{path}]")
         text = str(sent.params.get("text") or sent.params.get("caption") or "")
         text = html.unescape(re.sub(r"<[^>]+>", "", text))
         if text:
@@ -261,8 +277,9 @@ class ConsolePrinter:
 
 async def console_chat(services: Services, user_id: int) -> None:
     """The same Application and handlers, with a Bot API that lives in this process and prints to the terminal."""
-    printer = ConsolePrinter()
+    printer = ConsolePrinter(db_path().parent / "console-files")
     api = LocalBotAPI(on_send=printer)
+    services.flood_limit = 10**9  # one person at a keyboard (or a pasted script) is not a flood
     application = build_application(services, "0:console", request=api)
     loop = asyncio.get_running_loop()
     print(t("console.welcome"))

@@ -35,6 +35,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("chitieu", "targets", "cmd.chitieu"),
     ("trocap", "subsidies", "cmd.trocap"),
     ("thutuc", "procedures", "cmd.thutuc"),
+    ("tiendo", "progress", "cmd.tiendo"),
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}

@@ -19,13 +19,14 @@ from telegram.ext import ContextTypes
 
 from knowledge.i18n import DEFAULT_LANG, LANGS, t
 from knowledge.kb import KnowledgeBase
+from knowledge.metrics import Registry
 from knowledge.store import Store
 
 log = logging.getLogger("troly.updates")
 
 SERVICES_KEY = "services"
 _NOTE: ContextVar[dict[str, Any] | None] = ContextVar("troly_update_note", default=None)
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Services:
 
     kb: KnowledgeBase
     store: Store
+    registry: Registry = field(default_factory=lambda: Registry([], []))
     admin_ids: frozenset[int] = frozenset()
     flood_limit: int = 10
     flood_window: float = 10.0
@@ -133,12 +135,12 @@ def logged(kind: str) -> Callable[[Handler], Handler]:
 
     def wrap(fn: Handler) -> Handler:
         @wraps(fn)
-        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
             started = time.perf_counter()
             found: dict[str, Any] = {}
             token = _NOTE.set(found)
             try:
-                await fn(update, context)
+                return await fn(update, context)  # a conversation step's next state passes through
             finally:
                 _NOTE.reset(token)
                 user = update.effective_user

@@ -58,7 +58,10 @@ class LocalBotAPI(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
                          pool_timeout: Any = None) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
-        params = request_data.parameters if request_data else {}
+        params = dict(request_data.parameters) if request_data else {}
+        if request_data is not None and request_data.contains_files:
+            # Uploads (a chart, an export) arrive as multipart parts: keep their names and bytes.
+            params["_files"] = {key: (part[0], part[1]) for key, part in request_data.multipart_data.items()}
         handler = getattr(self, f"_api_{name}", None)
         result = await handler(params) if handler else True
         return 200, json.dumps({"ok": True, "result": result}).encode()

@@ -22,6 +22,7 @@ from .faq import FaqEntry, as_passage, load_faq
 from .i18n import t
 from .index import Hit, Index
 from .lexicon import DATA_DIR, Lexicon, Speller
+from .metrics import LiveFigures, Progress, describe
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
 from .text import accent_key, fold, normalize
@@ -96,6 +97,7 @@ class KnowledgeBase:
         self.faq_by_question = {e.questions[0]: e for e in faq}
         self._faq_by_id = {e.id: e for e in faq}
         self._faq_folded = [fold(e.questions[0]) for e in faq]
+        self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
         self._answerable_cache: dict[str, bool] = {}
 
     # -- building --------------------------------------------------------------------------------
@@ -144,6 +146,9 @@ class KnowledgeBase:
     def ask(self, question: str) -> Reply:
         """Answer one question; never raises on any text. When it cannot answer, it offers questions it can."""
         reply, query, hits = self._decide(question)
+        live = self.live.progress(question, query.years) if self.live is not None else None
+        if live is not None:
+            return self._live_reply(live, query)
         if not reply.found and reply.kind != "empty":
             reply.suggestions = self.suggest(query, hits)
             if reply.kind == "suggest" and not reply.suggestions:
@@ -180,6 +185,19 @@ class KnowledgeBase:
         score = chosen.score if chosen else (hits[0].score if hits else 0.0)
         return Reply(found=False, kind="suggest" if decision == "suggest" else "unknown", score=round(score, 3),
                      english=query.english), query, hits
+
+    def _live_reply(self, progress: Progress, query: Query) -> Reply:
+        """A tracked figure, from the officials' log: the figure, when it was logged, and the target it counts
+        towards (with the plan's section for the target)."""
+        metric = progress.metric
+        stamp = time.strftime("%d/%m/%Y", time.localtime(progress.updated_at or 0))
+        target = next((p for p in self.passages.values() if p.kind == "target" and p.target == metric.target_number),
+                      None)
+        section = f"{target.section}, chỉ tiêu {target.target}" if target else (metric.target_text or "")
+        lang = "en" if query.english else "vi"
+        return Reply(found=True, kind="answer", quote=t("live.answer", lang, progress=describe(progress), when=stamp),
+                     source=t("live.source", lang, section=section), score=1.0,
+                     passage_key=target.key if target else None, english=query.english)
 
     def _names_another_place(self, query: Query) -> bool:
         """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""

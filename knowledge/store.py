@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -53,7 +55,28 @@ def _m2_users(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_knowledge, _m2_users]
+def _m3_figures(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE users ADD COLUMN added_by INTEGER")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS figures ("
+        " id INTEGER PRIMARY KEY, metric TEXT NOT NULL, value REAL, status TEXT, unit TEXT, village TEXT,"
+        " raw TEXT, user_id INTEGER NOT NULL, user_name TEXT, created_at REAL NOT NULL,"
+        " undone_at REAL, undone_by INTEGER, request TEXT NOT NULL UNIQUE)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS figures_metric ON figures (metric, created_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS pending ("
+        " token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, payload TEXT NOT NULL, created_at REAL NOT NULL,"
+        " state TEXT NOT NULL DEFAULT 'open')"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS audit ("
+        " id INTEGER PRIMARY KEY, at REAL NOT NULL, user_id INTEGER, action TEXT NOT NULL, detail TEXT,"
+        " allowed INTEGER NOT NULL)"
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_knowledge, _m2_users, _m3_figures]
 
 
 class Store:
@@ -65,6 +88,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.db = sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
         if str(path) != ":memory:":
             self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -74,13 +98,26 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write: BEGIN IMMEDIATE takes the write lock up front (two writers queue instead of
+        deadlocking), COMMIT before returning, ROLLBACK on any error."""
+        with self._lock:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+
     # -- schema ----------------------------------------------------------------------------------
     def _migrate(self) -> None:
         self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         version = int(self.get_meta(SCHEMA_VERSION_KEY) or 0)
         for number, migration in enumerate(MIGRATIONS, start=1):
             if number > version:
-                with self.db.conn:
+                with self.transaction():
                     migration(self.db)
                     self.db["meta"].upsert({"key": SCHEMA_VERSION_KEY, "value": str(number)}, pk="key")
 
@@ -89,7 +126,7 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        with self.db.conn:
+        with self.transaction():
             self.db["meta"].upsert({"key": key, "value": value}, pk="key")
 
     # -- the knowledge base ------------------------------------------------------------------------
@@ -103,7 +140,7 @@ class Store:
     def replace_documents(self, docs: Iterable[tuple[Document, str, str]]) -> None:
         """Replace the whole knowledge base in one transaction: (document, source path, sha256)."""
         docs = list(docs)
-        with self.db.conn:
+        with self.transaction():
             self.db.execute("DELETE FROM passages")
             self.db.execute("DELETE FROM targets")
             self.db.execute("DELETE FROM documents")
@@ -180,16 +217,124 @@ class Store:
 
     def set_user_lang(self, user_id: int, lang: str) -> None:
         now = time.time()
-        with self.db.conn:
+        with self.transaction():
             self.db.execute(
                 "INSERT INTO users (id, lang, created_at, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at",
                 [user_id, lang, now, now],
             )
 
+    # -- roles ---------------------------------------------------------------------------------------
+    def role_of(self, user_id: int) -> str | None:
+        row = self.db.execute("SELECT role FROM users WHERE id = ?", [user_id]).fetchone()
+        return row[0] if row and row[0] else None
+
+    def set_role(self, user_id: int, role: str | None, name: str | None, by: int | None) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO users (id, role, name, added_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET role = excluded.role, name = COALESCE(excluded.name, users.name), "
+                "added_by = excluded.added_by, updated_at = excluded.updated_at",
+                [user_id, role, name, by, now, now],
+            )
+            self._audit(by, "role" if role else "role-removed", f"{user_id} {role or ''} {name or ''}".strip(), True)
+
+    def people_with_role(self, role: str) -> list[tuple[int, str | None]]:
+        return [(r[0], r[1]) for r in
+                self.db.execute("SELECT id, name FROM users WHERE role = ? ORDER BY id", [role]).fetchall()]
+
+    # -- officials' figures ------------------------------------------------------------------------
+    def open_pending(self, token: str, user_id: int, payload: dict) -> None:
+        """A preview waiting for Xác nhận: kept in the database, so a restart does not lose it."""
+        with self.transaction():
+            self.db.execute("INSERT INTO pending (token, user_id, payload, created_at) VALUES (?, ?, ?, ?)",
+                            [token, user_id, json.dumps(payload, ensure_ascii=False), time.time()])
+
+    def pending(self, token: str) -> tuple[int, dict, str] | None:
+        row = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
+        return (row[0], json.loads(row[1]), row[2]) if row else None
+
+    def cancel_pending(self, token: str) -> bool:
+        with self.transaction():
+            cur = self.db.execute("UPDATE pending SET state = 'cancelled' WHERE token = ? AND state = 'open'", [token])
+            return cur.rowcount == 1
+
+    def confirm_figure(self, token: str, user_name: str | None) -> tuple[int, bool]:
+        """Write the figure a preview describes, once: (its id, whether this call wrote it). A second press of
+        the same button finds the figure the first one wrote (the token is the figure's unique request)."""
+        with self.transaction():
+            row = self.db.execute("SELECT id FROM figures WHERE request = ?", [token]).fetchone()
+            if row:
+                return row[0], False
+            pend = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
+            if pend is None or pend[2] != "open":
+                raise LookupError(token)
+            user_id, payload = pend[0], json.loads(pend[1])
+            cur = self.db.execute(
+                "INSERT INTO figures (metric, value, status, unit, village, raw, user_id, user_name, created_at,"
+                " request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [payload["metric"], payload.get("value"), payload.get("status"), payload.get("unit"),
+                 payload.get("village"), payload.get("raw"), user_id, user_name, time.time(), token],
+            )
+            self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
+            self._audit(user_id, "figure", json.dumps(payload, ensure_ascii=False), True)
+            return int(cur.lastrowid or 0), True
+
+    def undo_last(self, user_id: int, anyone: bool = False) -> dict | None:
+        """Mark the last figure (the person's own, or anyone's for an admin) undone; the log keeps both."""
+        with self.transaction():
+            where = "" if anyone else "AND user_id = ?"
+            row = self.db.execute(
+                f"SELECT id FROM figures WHERE undone_at IS NULL {where} ORDER BY id DESC LIMIT 1",
+                [] if anyone else [user_id],
+            ).fetchone()
+            if row is None:
+                return None
+            self.db.execute("UPDATE figures SET undone_at = ?, undone_by = ? WHERE id = ?",
+                            [time.time(), user_id, row[0]])
+            self._audit(user_id, "undo", str(row[0]), True)
+            return self.figure(row[0])
+
+    def figure(self, figure_id: int) -> dict | None:
+        cur = self.db.execute("SELECT * FROM figures WHERE id = ?", [figure_id])
+        row = cur.fetchone()
+        return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+    def figures(self, metric: str | None = None, include_undone: bool = True, limit: int | None = None) -> list[dict]:
+        """Figures newest first."""
+        sql = "SELECT * FROM figures WHERE 1=1"
+        args: list = []
+        if metric:
+            sql += " AND metric = ?"
+            args.append(metric)
+        if not include_undone:
+            sql += " AND undone_at IS NULL"
+        sql += " ORDER BY id DESC"
+        if limit:
+            sql += " LIMIT ?"
+            args.append(limit)
+        cur = self.db.execute(sql, args)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def audit(self, user_id: int | None, action: str, detail: str, allowed: bool) -> None:
+        with self.transaction():
+            self._audit(user_id, action, detail, allowed)
+
+    def _audit(self, user_id: int | None, action: str, detail: str, allowed: bool) -> None:
+        self.db.execute("INSERT INTO audit (at, user_id, action, detail, allowed) VALUES (?, ?, ?, ?, ?)",
+                        [time.time(), user_id, action, detail, int(allowed)])
+
+    def audit_log(self, limit: int | None = None) -> list[dict]:
+        cur = self.db.execute("SELECT * FROM audit ORDER BY id DESC" + (" LIMIT ?" if limit else ""),
+                              [limit] if limit else [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
     # -- questions nobody could answer -------------------------------------------------------------
     def record_unanswered(self, question: str, normalized: str, asker: str) -> None:
-        with self.db.conn:
+        with self.transaction():
             self.db["unanswered"].insert({"question": question, "normalized": normalized, "asker": asker,
                                           "asked_at": time.time(), "resolved": 0})
 

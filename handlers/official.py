@@ -1,0 +1,400 @@
+"""Officials: /capnhat (log a figure, preview, confirm), /hoantac, /lichsu, /xuat, and /tiendo for everyone.
+
+Every command checks the role in the database at the moment it runs; a refusal is audited. A figure is
+written only by the confirmation button, in one transaction, before the bot says it is saved; the button's
+token makes a second press find the first one's figure instead of writing again.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import BotCommand, InputFile, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from knowledge.metrics import Metric, Parsed, Registry, describe, preview_progress
+from knowledge.text import format_number
+
+from .common import esc, keyboard, lang_of, logged, note, send_html, services, tr
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ASK_METRIC, ASK_VALUE, ASK_VILLAGE = range(3)
+DRAFT = "capnhat_draft"
+
+
+def role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """The asker's role now: admin (ADMIN_IDS), official (the database), or None."""
+    user = update.effective_user
+    if user is None:
+        return None
+    s = services(context)
+    if user.id in s.admin_ids:
+        return "admin"
+    found = s.store.role_of(user.id)
+    return found if found in ("admin", "official") else None
+
+
+async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str,
+                  roles: tuple[str, ...] = ("official", "admin")) -> bool:
+    """True for the right role; otherwise a polite refusal, and the attempt goes in the audit log."""
+    if role(update, context) in roles:
+        return True
+    user = update.effective_user
+    services(context).store.audit(user.id if user else None, action, "refused: not an official", False)
+    note(kind=f"{action}:refused")
+    await send_html(update, context, tr(lang_of(update, context), "official.refused"))
+    return False
+
+
+def when(timestamp: float | None) -> str:
+    if timestamp is None:
+        return "—"
+    return dt.datetime.fromtimestamp(timestamp, TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def registry(context: ContextTypes.DEFAULT_TYPE) -> Registry:
+    return services(context).registry
+
+
+# -- /capnhat ---------------------------------------------------------------------------------------
+
+@logged("/capnhat")
+async def cmd_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/capnhat <chỉ số> <giá trị> [đơn vị] [thôn]; with nothing after it, a guided conversation."""
+    if not await allowed(update, context, "capnhat"):
+        return ConversationHandler.END
+    lang = lang_of(update, context)
+    text = " ".join(context.args or [])
+    if not text.strip():
+        rows = [[(m.name[:40], f"cm:{m.key}")] for m in registry(context).metrics]
+        await send_html(update, context, tr(lang, "update.ask_metric"), keyboard(rows))
+        return ASK_METRIC
+    await _handle(update, context, registry(context).parse(text))
+    return ConversationHandler.END
+
+
+async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Parsed) -> None:
+    """Ask what is missing, explain what is wrong, or preview."""
+    lang = lang_of(update, context)
+    context.user_data[DRAFT] = parsed  # type: ignore[index]
+    if parsed.choices and parsed.metric is None:
+        rows = [[(m.name[:40], f"cm:{m.key}")] for m in parsed.choices]
+        await send_html(update, context, tr(lang, "update.which_metric"), keyboard(rows))
+        return
+    if parsed.problem:
+        await send_html(update, context, tr(lang, parsed.problem, unit=parsed.unit or "",
+                                            expected=parsed.metric.unit if parsed.metric else "")
+                        + "\n" + tr(lang, "update.usage"))
+        return
+    if parsed.ambiguous:
+        big, small = parsed.ambiguous
+        rows = [[(format_number(big), f"cv:{big}"), (format_number(small), f"cv:{small}")]]
+        await send_html(update, context, tr(lang, "update.ambiguous", raw=parsed.raw), keyboard(rows))
+        return
+    await _preview(update, context, parsed)
+
+
+async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Parsed) -> None:
+    lang = lang_of(update, context)
+    s = services(context)
+    assert parsed.metric is not None and update.effective_user is not None
+    token = secrets.token_hex(8)
+    s.store.open_pending(token, update.effective_user.id, parsed.payload())
+    after = preview_progress(s.registry, parsed, s.store.figures(parsed.metric.key, include_undone=False))
+    value = parsed.status if parsed.metric.kind == "status" else \
+        f"{format_number(parsed.value or 0)} {parsed.metric.unit}"
+    lines = [tr(lang, "update.preview", metric=parsed.metric.name, value=value.strip(),
+                village=parsed.village or tr(lang, "update.whole_commune")),
+             esc(describe(after))]
+    if parsed.unusual:
+        lines.append(tr(lang, "update.unusual"))
+    rows = [[(tr(lang, "update.confirm"), f"ok:{token}"), (tr(lang, "update.cancel"), f"no:{token}")]]
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+    await send_html(update, context, "\n".join(lines), keyboard(rows))
+
+
+@logged("/capnhat:button")
+async def on_update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """The buttons of a /capnhat: which metric, which number, which village, confirm, cancel."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return None
+    await query.answer()
+    kind, _, value = query.data.partition(":")
+    lang = lang_of(update, context)
+    if kind in ("ok", "no"):
+        await (_confirm if kind == "ok" else _cancel)(update, context, value)
+        return ConversationHandler.END
+    if not await allowed(update, context, "capnhat"):
+        return ConversationHandler.END
+    draft: Parsed | None = context.user_data.get(DRAFT)  # type: ignore[union-attr]
+    reg = registry(context)
+    if kind == "cm":
+        metric = reg.get(value)
+        if metric is None:
+            return ConversationHandler.END
+        if draft is None or (draft.value is None and draft.status is None and not draft.ambiguous):
+            context.user_data[DRAFT] = Parsed(raw="", metric=metric)  # type: ignore[index]
+            await send_html(update, context, tr(lang, "update.ask_value", metric=metric.name, unit=metric.unit))
+            return ASK_VALUE
+        if draft.ambiguous:
+            draft.metric, draft.choices = metric, []
+            await _handle(update, context, draft)
+            return ConversationHandler.END
+        await _handle(update, context, reg.check(draft, metric, draft.value, draft.unit or ""))
+        return ConversationHandler.END
+    if kind == "cv" and draft is not None and draft.metric is not None:
+        await _handle(update, context, reg.check(draft, draft.metric, float(value), ""))
+        return ConversationHandler.END
+    if kind == "cl" and draft is not None and draft.metric is not None:
+        draft.village = value or None
+        await _preview(update, context, draft)
+        return ConversationHandler.END
+    return None
+
+
+async def on_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The guided conversation's value ("12,5", "12,5 ha", "Còn Nàn 26,7 tấn", "đạt")."""
+    lang = lang_of(update, context)
+    draft: Parsed | None = context.user_data.get(DRAFT)  # type: ignore[union-attr]
+    message = update.effective_message
+    if draft is None or draft.metric is None or message is None or not message.text:
+        return ConversationHandler.END
+    parsed = registry(context).parse(f"{draft.metric.name} {message.text}")
+    if parsed.metric is None or parsed.metric.key != draft.metric.key:
+        parsed = registry(context).parse(f"{draft.metric.aliases[0] if draft.metric.aliases else draft.metric.name}"
+                                         f" {message.text}")
+    if parsed.problem or parsed.ambiguous or parsed.metric is None:
+        await _handle(update, context, parsed)
+        return ASK_VALUE if parsed.problem else ConversationHandler.END
+    if parsed.metric.per_village and parsed.village is None:
+        context.user_data[DRAFT] = parsed  # type: ignore[index]
+        rows = [[(tr(lang, "update.whole_commune"), "cl:")]]
+        rows += [[(v, f"cl:{v}")] for v in registry(context).villages]
+        await send_html(update, context, tr(lang, "update.ask_village"), keyboard(rows))
+        return ASK_VILLAGE
+    await _preview(update, context, parsed)
+    return ConversationHandler.END
+
+
+async def cmd_leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/huy: leave the guided conversation."""
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+    await send_html(update, context, tr(lang_of(update, context), "update.left"))
+    return ConversationHandler.END
+
+
+async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    lang = lang_of(update, context)
+    s = services(context)
+    pending = s.store.pending(token)
+    user = update.effective_user
+    if pending is None or user is None:
+        await send_html(update, context, tr(lang, "update.expired"))
+        return
+    owner, payload, state = pending
+    if not await allowed(update, context, "capnhat:confirm") or (owner != user.id and role(update, context) != "admin"):
+        return
+    if state == "cancelled":
+        await send_html(update, context, tr(lang, "update.was_cancelled"))
+        return
+    _, wrote = s.store.confirm_figure(token, user.full_name)  # committed before anything is said
+    metric = s.registry.get(payload["metric"])
+    progress = s.registry.progress(metric, s.store.figures(metric.key, include_undone=False)) if metric else None
+    key = "update.saved" if wrote else "update.already_saved"
+    await send_html(update, context, tr(lang, key) + ("\n" + esc(describe(progress)) if progress else ""), edit=True)
+
+
+async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    services(context).store.cancel_pending(token)
+    await send_html(update, context, tr(lang_of(update, context), "update.cancelled"), edit=True)
+
+
+# -- /hoantac, /lichsu, /xuat -------------------------------------------------------------------------
+
+@logged("/hoantac")
+async def cmd_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hoantac: undo one's own last figure (an admin: anyone's); the log keeps both."""
+    if not await allowed(update, context, "hoantac") or update.effective_user is None:
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    undone = s.store.undo_last(update.effective_user.id, anyone=role(update, context) == "admin")
+    if undone is None:
+        await send_html(update, context, tr(lang, "undo.nothing"))
+        return
+    metric = s.registry.get(undone["metric"])
+    await send_html(update, context, tr(lang, "undo.done", metric=metric.name if metric else undone["metric"],
+                                        value=_figure_value(undone), when=when(undone["created_at"])))
+
+
+def _figure_value(figure: dict) -> str:
+    if figure.get("status"):
+        return str(figure["status"])
+    return f"{format_number(float(figure.get('value') or 0))} {figure.get('unit') or ''}".strip()
+
+
+@logged("/lichsu")
+async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lichsu [chỉ số]: recent figures with who and when."""
+    if not await allowed(update, context, "lichsu"):
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    metric: Metric | None = None
+    if context.args:
+        found = s.registry.find(" ".join(context.args))
+        metric = found[0] if found else None
+    figures = s.store.figures(metric.key if metric else None, limit=15)
+    if not figures:
+        await send_html(update, context, tr(lang, "history.empty"))
+        return
+    lines = [tr(lang, "history.title")]
+    for f in figures:
+        m = s.registry.get(f["metric"])
+        line = f"{when(f['created_at'])} — {esc(f.get('user_name') or f['user_id'])}: " \
+               f"{esc(m.name if m else f['metric'])} {esc(_figure_value(f))}"
+        if f.get("village"):
+            line += f" ({esc(f['village'])})"
+        if f.get("undone_at"):
+            line += " " + tr(lang, "history.undone")
+        lines.append(line)
+    await send_html(update, context, "\n".join(lines))
+
+
+FIGURE_COLUMNS = ["id", "metric", "value", "status", "unit", "village", "raw", "user_id", "user_name", "created_at",
+                  "undone_at", "undone_by"]
+AUDIT_COLUMNS = ["id", "at", "user_id", "action", "detail", "allowed"]
+
+
+def export_files(figures: list[dict], audit: list[dict]) -> dict[str, bytes]:
+    """figures.csv, audit.csv and one workbook with both, times in local time."""
+    def rows(items: list[dict], columns: list[str]) -> list[list]:
+        return [[when(i[c]) if c in ("created_at", "undone_at", "at") and i.get(c) else i.get(c) for c in columns]
+                for i in items]
+
+    out: dict[str, bytes] = {}
+    for name, items, columns in (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS)):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        writer.writerows(rows(items, columns))
+        out[f"{name}.csv"] = buffer.getvalue().encode("utf-8-sig")  # -sig: Excel reads Vietnamese right
+    from openpyxl import Workbook  # imported when asked: most runs never export
+
+    book = Workbook()
+    first = book.active
+    for sheet, (name, items, columns) in zip(
+            [first, book.create_sheet()], (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS))):
+        sheet.title = name
+        sheet.append(columns)
+        for row in rows(items, columns):
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    out["troly-xa.xlsx"] = buffer.getvalue()
+    return out
+
+
+@logged("/xuat")
+async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/xuat: the figures and the audit log as CSV and XLSX."""
+    if not await allowed(update, context, "xuat") or update.effective_chat is None:
+        return
+    s = services(context)
+    files = export_files(s.store.figures(), s.store.audit_log())
+    for name, data in files.items():
+        await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(data), filename=name))
+
+
+# -- /tiendo (everyone) -------------------------------------------------------------------------------
+
+def progress_chart(rows: list[tuple[str, float]], title: str) -> bytes:
+    """A horizontal bar chart of percent of target, as PNG (matplotlib without a screen)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 0.45 * max(3, len(rows)) + 1.2), dpi=100)
+    names = [r[0] for r in rows][::-1]
+    values = [min(r[1], 150.0) for r in rows][::-1]
+    ax.barh(names, values, color=["#2e7d32" if v >= 100 else "#f9a825" if v >= 50 else "#c62828" for v in values])
+    ax.axvline(100, color="#555", linewidth=1, linestyle="--")
+    ax.set_xlim(0, 150)
+    ax.set_xlabel("% chỉ tiêu")
+    ax.set_title(title)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@logged("/tiendo")
+async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tiendo: every target's progress as text and as a chart."""
+    lang = lang_of(update, context)
+    s = services(context)
+    lines = [tr(lang, "progress.title", year=s.registry.year or "")]
+    chart: list[tuple[str, float]] = []
+    for metric in s.registry.metrics:
+        progress = s.registry.progress(metric, s.store.figures(metric.key, include_undone=False))
+        lines.append("• " + esc(describe(progress)) + (f" <i>({when(progress.updated_at)})</i>"
+                                                        if progress.updated_at else ""))
+        if progress.percent is not None:
+            chart.append((metric.name[:28], progress.percent))
+    await send_html(update, context, "\n".join(lines))
+    if chart and update.effective_chat is not None:
+        png = progress_chart(chart, tr(lang, "progress.chart", year=s.registry.year or ""))
+        await context.bot.send_photo(update.effective_chat.id, InputFile(io.BytesIO(png), filename="tien-do.png"))
+
+
+# -- wiring -------------------------------------------------------------------------------------------
+
+OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
+    ("capnhat", "update", "cmd.capnhat"),
+    ("hoantac", "undo", "cmd.hoantac"),
+    ("lichsu", "history", "cmd.lichsu"),
+    ("xuat", "export", "cmd.xuat"),
+]
+
+
+def command_menu(lang: str) -> list[BotCommand]:
+    return [BotCommand(vi, tr(lang, key)) for vi, _, key in OFFICIAL_COMMANDS]
+
+
+def handlers() -> Sequence[BaseHandler]:
+    """Officials' handlers; /capnhat's guided conversation first, so its steps see their messages."""
+    conversation = ConversationHandler(
+        entry_points=[CommandHandler(["capnhat", "update"], cmd_update)],
+        states={
+            ASK_METRIC: [CallbackQueryHandler(on_update_button, pattern=r"^cm:")],
+            ASK_VALUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_value)],
+            ASK_VILLAGE: [CallbackQueryHandler(on_update_button, pattern=r"^cl:")],
+        },
+        fallbacks=[CommandHandler(["huy", "cancel"], cmd_leave)],
+        name="capnhat",
+        allow_reentry=True,
+    )
+    return [
+        conversation,
+        CallbackQueryHandler(on_update_button, pattern=r"^(ok|no|cm|cv|cl):"),
+        CommandHandler(["hoantac", "undo"], cmd_undo),
+        CommandHandler(["lichsu", "history"], cmd_history),
+        CommandHandler(["xuat", "export"], cmd_export),
+        CommandHandler(["tiendo", "progress"], cmd_progress),
+    ]

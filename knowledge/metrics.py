@@ -1,0 +1,362 @@
+"""Tracked figures: the year's targets (``data/metrics.yaml``), officials' updates, and progress.
+
+An update typed from the field ("/capnhat xi mang gtnt Còn Nàn 26,7 tấn") is read here: the metric found
+fuzzily (no diacritics, typos, aliases), the village recognised wherever it stands, the value parsed the
+Vietnamese way ("1.105", "12,5") and converted to the metric's unit (tạ → tấn, m² → ha, triệu → đồng).
+Anything doubtful is asked about rather than guessed: an ambiguous "1.5", two metrics that fit, a value far
+from the target. Nothing here touches Telegram or SQL; the store keeps the figures.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from .lexicon import DATA_DIR, load_yaml
+from .text import AmbiguousNumber, fold, format_number, parse_number
+
+STATUSES = {"dat": "đạt", "chua dat": "chưa đạt", "dang thuc hien": "đang thực hiện", "khong dat": "chưa đạt",
+            "gioi": "giỏi", "kha": "khá", "trung binh": "trung bình"}
+
+# unit typed → (canonical unit, factor to it). Units of one dimension convert; others are refused.
+UNITS: dict[str, tuple[str, float]] = {
+    "tan": ("tấn", 1.0), "ta": ("tấn", 0.1), "yen": ("tấn", 0.01), "kg": ("tấn", 0.001), "can": ("tấn", 0.001),
+    "ha": ("ha", 1.0), "hecta": ("ha", 1.0), "hec ta": ("ha", 1.0), "m2": ("ha", 0.0001), "sao": ("ha", 0.036),
+    "dong": ("đồng", 1.0), "d": ("đồng", 1.0), "vnd": ("đồng", 1.0), "nghin": ("đồng", 1e3),
+    "nghin dong": ("đồng", 1e3), "trieu": ("đồng", 1e6), "trieu dong": ("đồng", 1e6), "ty": ("đồng", 1e9),
+    "ti": ("đồng", 1e9), "ty dong": ("đồng", 1e9), "ti dong": ("đồng", 1e9),
+    "%": ("%", 1.0), "phan tram": ("%", 1.0),
+    "con": ("con", 1.0), "tieu chi": ("tiêu chí", 1.0), "ho": ("hộ", 1.0), "nguoi": ("người", 1.0),
+    "luot": ("lượt", 1.0), "don": ("đơn", 1.0), "thon": ("thôn", 1.0), "m": ("m", 1.0), "km": ("m", 1000.0),
+    "chuong trinh": ("lượt", 1.0), "giai": ("lượt", 1.0), "lan": ("lượt", 1.0), "cuoc": ("lượt", 1.0),
+}
+_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)*(?![\w])|(?<![\w.,])-?\d+(?:[.,]\d+)*(?=[^\W\d_])")
+ABSURD_FACTOR = 10
+
+
+@dataclass
+class Metric:
+    """One tracked figure of the plan."""
+
+    key: str
+    name: str
+    aliases: list[str]
+    unit: str
+    kind: str = "number"  # number | status
+    mode: str = "total"  # total: an update is the running total; add: it adds to what was logged
+    target: float | None = None
+    target_text: str | None = None
+    baseline: float | None = None
+    baseline_text: str | None = None
+    per_village: bool = False
+    direction: str = "up"  # down: lower is better ("chậm hạn dưới 15%")
+    target_number: int | None = None
+    quote: str | None = None
+    values: list[str] = field(default_factory=list)  # a status metric's values ("đạt", "khá"…)
+    target_value: str | None = None
+    baseline_value: str | None = None
+
+
+@dataclass
+class Parsed:
+    """What an official typed, understood; ``problem`` says what is missing or wrong (a locale key)."""
+
+    raw: str
+    metric: Metric | None = None
+    choices: list[Metric] = field(default_factory=list)  # several metrics fit: ask which
+    value: float | None = None
+    status: str | None = None
+    unit: str | None = None
+    village: str | None = None
+    ambiguous: tuple[float, float] | None = None  # "1.5": 15 or 1,5?
+    problem: str | None = None
+    unusual: bool = False  # far from the target: confirm rather than refuse
+
+    def payload(self) -> dict:
+        assert self.metric is not None
+        return {"metric": self.metric.key, "value": self.value, "status": self.status, "unit": self.metric.unit,
+                "village": self.village, "raw": self.raw}
+
+
+@dataclass
+class Progress:
+    """Where a metric stands: its current figure from the log, and against the target."""
+
+    metric: Metric
+    value: float | None
+    status: str | None
+    updated_at: float | None
+    updates: int
+    by_village: dict[str, float]
+
+    @property
+    def percent(self) -> float | None:
+        if self.value is None or not self.metric.target:
+            return None
+        return 100.0 * self.value / self.metric.target
+
+
+class Registry:
+    """The metrics of a plan and the commune's villages."""
+
+    def __init__(self, metrics: list[Metric], villages: list[str], year: int | None = None) -> None:
+        self.metrics = metrics
+        self.villages = villages
+        self.year = year
+        self._by_key = {m.key: m for m in metrics}
+        self._names: list[str] = []
+        self._owners: list[Metric] = []
+        for m in metrics:
+            for name in [m.name, *m.aliases]:
+                self._names.append(fold(name))
+                self._owners.append(m)
+        self._villages = {fold(v): v for v in villages}
+
+    @classmethod
+    def load(cls, data_dir: Path = DATA_DIR) -> Registry:
+        raw = load_yaml(data_dir / "metrics.yaml") or {}
+        commune = load_yaml(data_dir / "commune.yaml") or {}
+        fields = set(Metric.__dataclass_fields__)
+        metrics = [Metric(**{k: v for k, v in item.items() if k in fields}) for item in raw.get("metrics") or []]
+        for m in metrics:
+            m.aliases = [str(a) for a in m.aliases or []]
+            m.unit = str(m.unit or "")
+        return cls(metrics, [str(v) for v in commune.get("villages") or []], raw.get("year"))
+
+    def get(self, key: str) -> Metric | None:
+        return self._by_key.get(key)
+
+    # -- finding -----------------------------------------------------------------------------------
+    def find(self, text: str, limit: int = 4) -> list[Metric]:
+        """Metrics whose name or alias fits ``text``: one when it is clear, several when it is not."""
+        query = fold(text)
+        if not query:
+            return []
+        exact = [self._owners[i] for i, n in enumerate(self._names) if n == query]
+        if exact:
+            return _unique(exact)
+        found = process.extract(query, self._names, scorer=fuzz.WRatio, limit=12, score_cutoff=70)
+        ranked: list[tuple[float, Metric]] = []
+        for _, score, i in found:
+            owner = self._owners[i]
+            if all(owner is not m for _, m in ranked):
+                ranked.append((score, owner))
+        if not ranked:
+            return []
+        best = ranked[0][0]
+        close = [m for score, m in ranked if score >= best - 4][:limit]
+        return close
+
+    def village_in(self, text: str) -> tuple[str | None, str]:
+        """The village named in ``text`` (without diacritics too), and the text without it."""
+        folded = fold(text)
+        for key, name in sorted(self._villages.items(), key=lambda kv: -len(kv[0])):
+            m = re.search(rf"(?:\bthon\s+)?\b{re.escape(key)}\b", folded)
+            if m:
+                return name, (folded[: m.start()] + " " + folded[m.end():]).strip()
+        return None, folded
+
+    # -- reading an update -------------------------------------------------------------------------
+    def parse(self, text: str) -> Parsed:
+        """Read "<chỉ số> <giá trị> [đơn vị] [thôn]" in any order the field produces."""
+        raw = " ".join((text or "").split())
+        parsed = Parsed(raw=raw)
+        if not raw:
+            parsed.problem = "update.empty"
+            return parsed
+        village, rest = self.village_in(raw)
+        parsed.village = village
+        status = next((v for k, v in sorted(STATUSES.items(), key=lambda kv: -len(kv[0]))
+                       if re.search(rf"\b{k}\b\s*$", rest)), None)
+        numbers = list(_NUMBER.finditer(rest))
+        if numbers:
+            number = numbers[-1] if len(numbers) > 1 and _looks_like_name_digit(rest, numbers[0]) else numbers[0]
+            name_part = rest[: number.start()]
+            unit_part = rest[number.end():].strip()
+        elif status:
+            name_part = re.sub(rf"\b{fold(status)}\b\s*$", "", rest)
+            unit_part = ""
+            number = None
+        else:
+            parsed.problem = "update.no_value"
+            parsed.choices = self.find(rest)
+            return parsed
+        candidates = self.find(name_part.strip())
+        if not candidates:
+            parsed.problem = "update.unknown_metric"
+            return parsed
+        if len(candidates) > 1:
+            parsed.choices = candidates
+        metric = candidates[0]
+        parsed.metric = metric if len(candidates) == 1 else None
+        if number is None:
+            parsed.status = status
+            if len(candidates) == 1 and metric.kind != "status":
+                parsed.problem = "update.no_value"
+            return parsed
+        token = number.group(0)
+        try:
+            value = parse_number(token)
+        except AmbiguousNumber:
+            a, b = token.split(".")
+            parsed.ambiguous = (float(a + b), float(f"{a}.{b}"))
+            value = None
+        except ValueError:
+            parsed.problem = "update.not_a_number"
+            return parsed
+        if len(candidates) > 1:
+            parsed.value = value
+            parsed.unit = unit_part or None
+            return parsed
+        return self.check(parsed, metric, value, unit_part)
+
+    def check(self, parsed: Parsed, metric: Metric, value: float | None, unit_text: str) -> Parsed:
+        """Convert and validate a value for ``metric`` (also after an ambiguity or a metric was resolved)."""
+        parsed.metric = metric
+        parsed.choices = []
+        if metric.kind == "status":
+            parsed.problem = "update.status_expected"
+            return parsed
+        if value is None:
+            return parsed
+        if value < 0:
+            parsed.problem = "update.negative"
+            return parsed
+        factor, problem = _convert(unit_text, metric.unit)
+        if problem:
+            parsed.problem = problem
+            parsed.unit = unit_text
+            return parsed
+        parsed.value = round(value * factor, 6)
+        parsed.unit = metric.unit
+        parsed.ambiguous = None
+        reference = metric.target or metric.baseline
+        if reference and parsed.value > ABSURD_FACTOR * reference:
+            parsed.unusual = True
+        return parsed
+
+    # -- progress ----------------------------------------------------------------------------------
+    def progress(self, metric: Metric, figures: list[dict]) -> Progress:
+        """The metric's current figure from the log (newest first; undone figures left out)."""
+        live = [f for f in figures if f.get("undone_at") is None and f.get("metric") == metric.key]
+        if metric.kind == "status":
+            latest = live[0] if live else None
+            return Progress(metric, None, latest and latest.get("status"), latest and latest.get("created_at"),
+                            len(live), {})
+        if not live:
+            return Progress(metric, None, None, None, 0, {})
+        by_village: dict[str, float] = {}
+        if metric.mode == "add":
+            value = sum(float(f["value"] or 0) for f in live)
+            for f in live:
+                if f.get("village"):
+                    by_village[f["village"]] = by_village.get(f["village"], 0.0) + float(f["value"] or 0)
+        else:
+            commune = next((f for f in live if not f.get("village")), None)
+            for f in live:  # newest first: the first figure per village is its current one
+                if f.get("village") and f["village"] not in by_village:
+                    by_village[f["village"]] = float(f["value"] or 0)
+            if commune is not None and (not by_village or commune["created_at"] >= max(
+                    f["created_at"] for f in live if f.get("village"))):
+                value = float(commune["value"] or 0)
+            else:
+                value = sum(by_village.values())
+        return Progress(metric, value, None, live[0]["created_at"], len(live), by_village)
+
+
+def describe(progress: Progress) -> str:
+    """"Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha" (Vietnamese figures, the plan's own target text)."""
+    m = progress.metric
+    if m.kind == "status":
+        return f"{m.name}: {progress.status or '—'}"
+    if progress.value is None:
+        return f"{m.name}: — (chỉ tiêu {m.target_text})" if m.target_text else f"{m.name}: —"
+    current = f"{format_number(progress.value)} {m.unit}".strip()
+    if progress.percent is None:
+        return f"{m.name}: {current}"
+    target = m.target_text or f"{format_number(m.target or 0)} {m.unit}"
+    percent = format_number(progress.percent, 0 if progress.percent >= 10 else 1)
+    return f"{m.name}: {current} → {percent} % chỉ tiêu {target}"
+
+
+def preview_progress(registry: Registry, parsed: Parsed, figures: list[dict]) -> Progress:
+    """Where the metric would stand once this update is written."""
+    assert parsed.metric is not None
+    pending = {"metric": parsed.metric.key, "value": parsed.value, "status": parsed.status,
+               "village": parsed.village, "created_at": time.time(), "undone_at": None}
+    return registry.progress(parsed.metric, [pending, *figures])
+
+
+def _convert(unit_text: str, target_unit: str) -> tuple[float, str | None]:
+    text = fold(unit_text).strip(" .")
+    if not text:
+        return 1.0, None
+    words = text.split()
+    for n in (2, 1):
+        key = " ".join(words[:n])
+        if key in UNITS:
+            unit, factor = UNITS[key]
+            if fold(unit) == fold(target_unit):
+                return factor, None
+            return 1.0, "update.wrong_unit"
+    if fold(target_unit) and words[0] == fold(target_unit).split()[0]:
+        return 1.0, None
+    return 1.0, "update.wrong_unit"
+
+
+def _looks_like_name_digit(text: str, number: re.Match[str]) -> bool:
+    """A digit that is part of the metric's name ("pcgd mức độ 3 đạt"), not its value."""
+    return bool(re.search(r"(muc do|lop|khoi|nd|qd)\s*$", text[: number.start()]))
+
+
+def _unique(metrics: list[Metric]) -> list[Metric]:
+    out: list[Metric] = []
+    for m in metrics:
+        if all(m is not o for o in out):
+            out.append(m)
+    return out
+
+
+_PROGRESS_CUES = re.compile(
+    r"\b(da|duoc|hien nay|hien tai|den nay|tien do|bay gio|gio|so far|now|progress|currently)\b")
+_PLAN_CUES = re.compile(r"\b(chi tieu|ke hoach|muc tieu|phai dat|target|plan)\b")
+
+
+class LiveFigures:
+    """Citizens' questions about a tracked figure ("đã trồng được bao nhiêu rừng?"), answered from the log.
+
+    Only a question about where things stand now: not one naming another year (the plan answers "năm
+    2023"), not one asking for the target (the plan answers that too), and only once a figure is logged.
+    """
+
+    def __init__(self, registry: Registry, figures: Callable[[str], list[dict]]) -> None:
+        self.registry = registry
+        self.figures = figures
+        self._names = sorted(((fold(n), m) for m in registry.metrics for n in [m.name, *m.aliases]),
+                             key=lambda x: -len(x[0]))
+
+    def match(self, question: str, years: set[int] | None = None) -> Metric | None:
+        folded = fold(question)
+        if not _PROGRESS_CUES.search(folded) or _PLAN_CUES.search(folded):
+            return None
+        if years and self.registry.year and years != {self.registry.year}:
+            return None
+        words = set(folded.split())
+        for name, metric in self._names:  # longest first; its words anywhere: "đã trồng được bao nhiêu rừng"
+            parts = name.split()
+            if len(name) >= 4 and (re.search(rf"\b{re.escape(name)}\b", folded) or (len(parts) > 1 and
+                                                                                 words.issuperset(parts))):
+                return metric
+        return None
+
+    def progress(self, question: str, years: set[int] | None = None) -> Progress | None:
+        metric = self.match(question, years)
+        if metric is None:
+            return None
+        progress = self.registry.progress(metric, self.figures(metric.key))
+        return progress if progress.updates else None
