@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import secrets
+import warnings
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
@@ -379,17 +380,21 @@ def command_menu(lang: str) -> list[BotCommand]:
 
 def handlers() -> Sequence[BaseHandler]:
     """Officials' handlers; /capnhat's guided conversation first, so its steps see their messages."""
-    conversation = ConversationHandler(
-        entry_points=[CommandHandler(["capnhat", "update"], cmd_update)],
-        states={
-            ASK_METRIC: [CallbackQueryHandler(on_update_button, pattern=r"^cm:")],
-            ASK_VALUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_value)],
-            ASK_VILLAGE: [CallbackQueryHandler(on_update_button, pattern=r"^cl:")],
-        },
-        fallbacks=[CommandHandler(["huy", "cancel"], cmd_leave)],
-        name="capnhat",
-        allow_reentry=True,
-    )
+    with warnings.catch_warnings():
+        # PTB warns that with per_message=False a button is tracked per chat and user, not per message:
+        # that is the intent (one /capnhat at a time per official; the buttons carry their own tokens).
+        warnings.filterwarnings("ignore", message=".*per_message=False.*")
+        conversation = ConversationHandler(
+            entry_points=[CommandHandler(["capnhat", "update"], cmd_update)],
+            states={
+                ASK_METRIC: [CallbackQueryHandler(on_update_button, pattern=r"^cm:")],
+                ASK_VALUE: [MessageHandler(filters.TEXT & ~filters.COMMAND, on_value)],
+                ASK_VILLAGE: [CallbackQueryHandler(on_update_button, pattern=r"^cl:")],
+            },
+            fallbacks=[CommandHandler(["huy", "cancel"], cmd_leave)],
+            name="capnhat",
+            allow_reentry=True,
+        )
     return [
         conversation,
         CallbackQueryHandler(on_update_button, pattern=r"^(ok|no|cm|cv|cl):"),
