@@ -23,17 +23,19 @@ from pathlib import Path
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest
 
-from handlers import admin, citizen, official
+from handlers import admin, broadcast, citizen, official
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
+from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
+from knowledge.summary import parse_time
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("troly")
@@ -160,6 +162,7 @@ def file_url(base_url: str) -> str:
 async def post_init(application: Application) -> None:
     await citizen.register_commands(application)
     await admin.register_menus(application)
+    await broadcast.on_start(application)
 
 
 def build_application(services: Services, token: str, *, base_url: str | None = None,
@@ -187,6 +190,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     # citizens' free-text handler takes every private message as a question.
     application.add_handlers(official.handlers())
     application.add_handlers(admin.handlers())
+    application.add_handlers(broadcast.handlers())
     application.add_handlers(citizen.handlers())
     application.add_error_handler(on_error)
     return application
@@ -196,7 +200,8 @@ def open_services(sources: list[Path]) -> Services:
     kb, store = open_kb(sources)
     registry = Registry.load()
     kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
-    return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids())
+    return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids(),
+                    summary_time=parse_time(os.environ.get("DAILY_SUMMARY_TIME", "07:00")))
 
 
 def log_salt(token: str) -> str:
@@ -225,8 +230,11 @@ def run_telegram(token: str) -> int:
         handler.addFilter(RedactToken(token))
     services = open_services(sources_from_env(None))
     set_log_salt(log_salt(token))
+    # Telegram's ceiling is about 30 messages a second; TELEGRAM_RATE_LIMIT changes it (a self-hosted server,
+    # or a test server that runs faster).
+    rate = int(os.environ.get("TELEGRAM_RATE_LIMIT", "30") or 30)
     application = build_application(services, token, base_url=os.environ.get("TELEGRAM_BASE_URL") or None,
-                                    rate_limiter=AIORateLimiter(max_retries=3))
+                                    rate_limiter=StrictRateLimiter(overall_per_second=rate))
     webhook = os.environ.get("WEBHOOK_URL", "").strip()
     try:
         _serve(application, token, webhook)
@@ -285,6 +293,7 @@ async def console_chat(services: Services, user_id: int) -> None:
     print(t("console.welcome"))
     async with application:
         await application.start()
+        await post_init(application)  # what run_polling would do: menus, the daily job, resumed broadcasts
         await application.process_update(Update.de_json(message_update(api, "/start", user_id), application.bot))
         while True:
             try:

@@ -36,6 +36,9 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("trocap", "subsidies", "cmd.trocap"),
     ("thutuc", "procedures", "cmd.thutuc"),
     ("tiendo", "progress", "cmd.tiendo"),
+    ("dangky", "subscribe", "cmd.dangky"),
+    ("huydangky", "unsubscribe", "cmd.huydangky"),
+    ("tomtat", "summary", "cmd.tomtat"),
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}

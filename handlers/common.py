@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import html
@@ -37,6 +38,9 @@ class Services:
     store: Store
     registry: Registry = field(default_factory=lambda: Registry([], []))
     admin_ids: frozenset[int] = frozenset()
+    summary_time: dt.time = dt.time(7, 0)  # DAILY_SUMMARY_TIME, local time
+    clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.UTC))  # tests turn it
+    tick_seconds: float = 30.0  # how often the daily job looks at the clock
     flood_limit: int = 10
     flood_window: float = 10.0
     recent: dict[int, list[float]] = field(default_factory=dict)  # user id → times of recent messages

@@ -371,6 +371,7 @@ OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
     ("hoantac", "undo", "cmd.hoantac"),
     ("lichsu", "history", "cmd.lichsu"),
     ("xuat", "export", "cmd.xuat"),
+    ("thongbao", "announce", "cmd.thongbao"),
 ]
 
 

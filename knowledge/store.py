@@ -76,7 +76,30 @@ def _m3_figures(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1_knowledge, _m2_users, _m3_figures]
+def _m4_broadcasts(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS subscriptions ("
+        " chat_id INTEGER PRIMARY KEY, chat_type TEXT, lang TEXT, active INTEGER NOT NULL DEFAULT 1,"
+        " subscribed_at REAL NOT NULL, ended_at REAL, end_reason TEXT, by_user INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS broadcasts ("
+        " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, day TEXT, texts TEXT NOT NULL, created_at REAL NOT NULL,"
+        " created_by INTEGER, state TEXT NOT NULL DEFAULT 'open', request TEXT UNIQUE)"
+    )
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS one_summary_a_day ON broadcasts (day) WHERE kind = 'summary'")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS deliveries ("
+        " broadcast_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, lang TEXT, state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, message_id INTEGER, error TEXT, updated_at REAL NOT NULL,"
+        " PRIMARY KEY (broadcast_id, chat_id))"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (broadcast_id, state)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts,
+]
 
 
 class Store:
@@ -329,6 +352,126 @@ class Store:
     def audit_log(self, limit: int | None = None) -> list[dict]:
         cur = self.db.execute("SELECT * FROM audit ORDER BY id DESC" + (" LIMIT ?" if limit else ""),
                               [limit] if limit else [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # -- subscriptions ---------------------------------------------------------------------------------
+    def subscribe(self, chat_id: int, chat_type: str, lang: str, by_user: int | None) -> bool:
+        """True when this starts a subscription (False: it was already active; the language is updated)."""
+        now = time.time()
+        with self.transaction():
+            row = self.db.execute("SELECT active FROM subscriptions WHERE chat_id = ?", [chat_id]).fetchone()
+            self.db.execute(
+                "INSERT INTO subscriptions (chat_id, chat_type, lang, active, subscribed_at, by_user)"
+                " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET active = 1, lang = excluded.lang,"
+                " chat_type = excluded.chat_type, ended_at = NULL, end_reason = NULL,"
+                " subscribed_at = CASE WHEN subscriptions.active = 1 THEN subscriptions.subscribed_at"
+                " ELSE excluded.subscribed_at END",
+                [chat_id, chat_type, lang, now, by_user],
+            )
+            return not (row and row[0])
+
+    def unsubscribe(self, chat_id: int, reason: str) -> bool:
+        with self.transaction():
+            cur = self.db.execute("UPDATE subscriptions SET active = 0, ended_at = ?, end_reason = ?"
+                                  " WHERE chat_id = ? AND active = 1", [time.time(), reason, chat_id])
+            return cur.rowcount == 1
+
+    def subscribers(self) -> list[tuple[int, str]]:
+        return [(r[0], r[1] or "vi") for r in self.db.execute(
+            "SELECT chat_id, lang FROM subscriptions WHERE active = 1 ORDER BY chat_id").fetchall()]
+
+    def is_subscribed(self, chat_id: int) -> bool:
+        row = self.db.execute("SELECT active FROM subscriptions WHERE chat_id = ?", [chat_id]).fetchone()
+        return bool(row and row[0])
+
+    # -- broadcasts and their delivery ledger -----------------------------------------------------------
+    def create_broadcast(self, kind: str, texts: dict[str, str], day: str | None = None,
+                         created_by: int | None = None, request: str | None = None) -> int | None:
+        """A broadcast and one pending delivery per active subscriber, in one transaction. None when it
+        exists already: the day's summary (one a day), or an announcement confirmed twice (its request)."""
+        now = time.time()
+        with self.transaction():
+            if request and self.db.execute("SELECT 1 FROM broadcasts WHERE request = ?", [request]).fetchone():
+                return None
+            if kind == "summary" and self.db.execute(
+                    "SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone():
+                return None
+            cur = self.db.execute(
+                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request) VALUES (?, ?, ?, ?, ?, ?)",
+                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request],
+            )
+            broadcast_id = int(cur.lastrowid or 0)
+            self.db.execute(
+                "INSERT INTO deliveries (broadcast_id, chat_id, lang, state, updated_at)"
+                " SELECT ?, chat_id, lang, 'pending', ? FROM subscriptions WHERE active = 1",
+                [broadcast_id, now],
+            )
+            return broadcast_id
+
+    def open_broadcasts(self) -> list[tuple[int, str, dict[str, str]]]:
+        return [(r[0], r[1], json.loads(r[2])) for r in self.db.execute(
+            "SELECT id, kind, texts FROM broadcasts WHERE state = 'open' ORDER BY id").fetchall()]
+
+    def summary_exists(self, day: str) -> bool:
+        return bool(self.db.execute("SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone())
+
+    def next_pending(self, broadcast_id: int, limit: int = 50) -> list[tuple[int, str]]:
+        return [(r[0], r[1] or "vi") for r in self.db.execute(
+            "SELECT chat_id, lang FROM deliveries WHERE broadcast_id = ? AND state = 'pending'"
+            " ORDER BY chat_id LIMIT ?", [broadcast_id, limit]).fetchall()]
+
+    def mark_delivery(self, broadcast_id: int, chat_id: int, state: str, message_id: int | None = None,
+                      error: str | None = None, attempt: bool = False) -> None:
+        """Move one delivery on; 'sending' is committed before the message goes out (the crash marker)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE deliveries SET state = ?, message_id = COALESCE(?, message_id), error = ?,"
+                " attempts = attempts + ?, updated_at = ? WHERE broadcast_id = ? AND chat_id = ?",
+                [state, message_id, error, int(attempt), time.time(), broadcast_id, chat_id],
+            )
+            if state == "blocked":
+                self.db.execute("UPDATE subscriptions SET active = 0, ended_at = ?, end_reason = ?"
+                                " WHERE chat_id = ? AND active = 1", [time.time(), error or "blocked", chat_id])
+
+    def finish_broadcast(self, broadcast_id: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE broadcasts SET state = 'done' WHERE id = ? AND NOT EXISTS"
+                            " (SELECT 1 FROM deliveries WHERE broadcast_id = ? AND state IN ('pending', 'sending'))",
+                            [broadcast_id, broadcast_id])
+
+    def recover_in_flight(self) -> int:
+        """At start-up: deliveries that were 'sending' when the process died may or may not have reached the
+        chat (Telegram has no idempotency key): they become 'unknown', never re-sent."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE deliveries SET state = 'unknown', updated_at = ? WHERE state = 'sending'",
+                                  [time.time()])
+            return cur.rowcount
+
+    def delivery_counts(self, broadcast_id: int | None = None, since: float | None = None) -> dict[str, int]:
+        sql = "SELECT state, COUNT(*) FROM deliveries WHERE 1=1"
+        args: list = []
+        if broadcast_id is not None:
+            sql += " AND broadcast_id = ?"
+            args.append(broadcast_id)
+        if since is not None:
+            sql += " AND updated_at >= ?"
+            args.append(since)
+        return {r[0]: r[1] for r in self.db.execute(sql + " GROUP BY state", args).fetchall()}
+
+    def deliveries(self, broadcast_id: int) -> list[dict]:
+        cur = self.db.execute("SELECT * FROM deliveries WHERE broadcast_id = ? ORDER BY chat_id", [broadcast_id])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def announcements_since(self, since: float) -> list[str]:
+        rows = self.db.execute("SELECT texts FROM broadcasts WHERE kind = 'announcement' AND created_at >= ?"
+                               " ORDER BY id", [since]).fetchall()
+        return [json.loads(r[0]).get("vi", "") for r in rows]
+
+    def figures_since(self, since: float) -> list[dict]:
+        cur = self.db.execute("SELECT * FROM figures WHERE created_at >= ? AND undone_at IS NULL ORDER BY id",
+                              [since])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
 

@@ -1,0 +1,286 @@
+"""The daily summary and announcements: /dangky, /huydangky, /tomtat, /thongbao, the daily job, delivery.
+
+Delivery is exactly-once per subscriber through a ledger in the database: a broadcast is written with one
+'pending' row per subscriber; each row is marked 'sending' (committed) before its message goes out and
+'sent' after. A restart resumes the pending rows; a row found 'sending' at start-up was in flight when the
+process died — Telegram has no idempotency key, so it may or may not have arrived — and becomes 'unknown',
+never re-sent. One message is in flight at a time, so at most one row can end 'unknown' per crash, and a
+citizen's question never queues behind a burst of broadcast messages in the rate limiter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from knowledge.summary import build_summary, figure_line, summary_due
+from knowledge.text import format_number
+
+from .common import Services, esc, keyboard, lang_of, logged, send_html, services, tr, user_hash
+from .official import allowed, role
+
+log = logging.getLogger("troly.broadcast")
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+JOB_NAME = "daily-summary"
+DELIVERER = "deliverer"
+
+
+# -- the summary ------------------------------------------------------------------------------------
+
+def render_summary(s: Services, day: dt.date, lang: str, now: float) -> str:
+    """Today's summary in one language, as Telegram HTML: short enough to read on a phone."""
+    since = now - 24 * 3600
+    recent = s.store.figures_since(since)
+    figures_of = {m.key: s.store.figures(m.key, include_undone=False) for m in s.registry.metrics}
+    summary = build_summary(s.registry, day, recent, figures_of, s.store.announcements_since(since))
+    lines = [tr(lang, "summary.title", date=day.strftime("%d/%m/%Y"), commune=s.kb.stats()["commune"])]
+    if summary.new_figures:
+        lines.append(tr(lang, "summary.new_figures"))
+        lines += [f"• {esc(figure_line(row, progress))}" for row, progress in summary.new_figures[:8]]
+    else:
+        lines.append(tr(lang, "summary.no_new_figures"))
+    if summary.behind:
+        lines.append(tr(lang, "summary.behind"))
+        lines += [tr(lang, "summary.behind_line", metric=b.metric.name, percent=format_number(b.percent, 0),
+                     expected=format_number(b.expected, 0)) for b in summary.behind]
+    if summary.announcements:
+        lines.append(tr(lang, "summary.announcements"))
+        lines += [f"• {esc(a)}" for a in summary.announcements[:5]]
+    lines.append(tr(lang, "summary.how_to_ask"))
+    return "\n".join(lines)
+
+
+def delivery_report(s: Services, lang: str, now: float) -> str | None:
+    """For admins: what the last day's broadcasts could not deliver."""
+    counts = s.store.delivery_counts(since=now - 24 * 3600)
+    if not counts:
+        return None
+    return tr(lang, "summary.report", sent=counts.get("sent", 0), failed=counts.get("failed", 0),
+              unknown=counts.get("unknown", 0), blocked=counts.get("blocked", 0))
+
+
+# -- delivery ---------------------------------------------------------------------------------------
+
+class Deliverer:
+    """Works through the open broadcasts one message at a time; one worker per process."""
+
+    def __init__(self, s: Services, retries: int = 4, backoff: float = 0.5) -> None:
+        self.s = s
+        self.retries = retries
+        self.backoff = backoff
+        self.lock = asyncio.Lock()
+        self.wakeup = asyncio.Event()
+
+    async def run_open(self, bot: Bot) -> None:
+        """Deliver every open broadcast (resumed after a restart, or just created)."""
+        async with self.lock:
+            for broadcast_id, _, texts in self.s.store.open_broadcasts():
+                await self._deliver(bot, broadcast_id, texts)
+
+    async def _deliver(self, bot: Bot, broadcast_id: int, texts: dict[str, str]) -> None:
+        store = self.s.store
+        while batch := store.next_pending(broadcast_id, 200):
+            for chat_id, lang in batch:
+                store.mark_delivery(broadcast_id, chat_id, "sending", attempt=True)  # committed first
+                state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"])
+                store.mark_delivery(broadcast_id, chat_id, state, message_id=message_id, error=error)
+                if state != "sent":
+                    log.info("broadcast=%d chat=%s %s: %s", broadcast_id, user_hash(chat_id), state, error)
+        store.finish_broadcast(broadcast_id)
+        log.info("broadcast=%d done: %s", broadcast_id, store.delivery_counts(broadcast_id))
+
+    async def _send(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
+        for attempt in range(self.retries + 1):
+            try:
+                message = await bot.send_message(chat_id, text)
+                return "sent", message.message_id, None
+            except Forbidden as err:  # blocked the bot, kicked it from the group
+                return "blocked", None, str(err)[:200]
+            except BadRequest as err:  # "Chat not found" and the like: this chat cannot be reached
+                if "not found" in str(err).lower() or "deactivated" in str(err).lower():
+                    return "blocked", None, str(err)[:200]
+                return "failed", None, str(err)[:200]
+            except RetryAfter as err:  # the limiter gave up waiting: back off and try again
+                await asyncio.sleep(float(err.retry_after.total_seconds()
+                                          if hasattr(err.retry_after, "total_seconds") else err.retry_after))
+            except (NetworkError, TelegramError) as err:  # 5xx, time-outs: try again, then give up
+                if attempt >= self.retries:
+                    return "failed", None, str(err)[:200]
+                await asyncio.sleep(self.backoff * 2**attempt)
+        return "failed", None, "retries exhausted"
+
+
+def deliverer(application: Application) -> Deliverer:
+    found = application.bot_data.get(DELIVERER)
+    if found is None:
+        found = application.bot_data[DELIVERER] = Deliverer(application.bot_data["services"])
+    return found
+
+
+def start_delivery(application: Application) -> None:
+    """Deliver in the background: answering questions goes on meanwhile."""
+    if not application.running:  # not serving yet: the daily job's first tick starts it
+        return
+    application.create_task(deliverer(application).run_open(application.bot), name="broadcast-delivery")
+
+
+# -- the daily job ----------------------------------------------------------------------------------
+
+def today_summary(s: Services, now_local: dt.datetime) -> int | None:
+    """Create today's summary broadcast if it is due (and not yet created): its id, or None."""
+    day = now_local.date().isoformat()
+    if not summary_due(now_local, s.summary_time, s.store.summary_exists(day)):
+        return None
+    now = now_local.timestamp()
+    texts = {lang: render_summary(s, now_local.date(), lang, now) for lang in ("vi", "en")}
+    return s.store.create_broadcast("summary", texts, day=day)
+
+
+async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every minute: is today's summary due? (Also run once at start-up, which is the catch-up.)"""
+    s = services(context)
+    now_local = s.clock().astimezone(TZ)
+    created = today_summary(s, now_local)
+    if created is None:
+        return
+    log.info("daily summary %s: broadcast=%d", now_local.date(), created)
+    start_delivery(context.application)
+    for admin_id in s.admin_ids:
+        report = delivery_report(s, "vi", now_local.timestamp())
+        if report:
+            try:
+                await context.bot.send_message(admin_id, report)
+            except TelegramError as err:
+                log.warning("admin report to %s failed: %s", user_hash(admin_id), err)
+
+
+async def on_start(application: Application) -> None:
+    """At start-up: in-flight rows become 'unknown', open broadcasts resume, the job is scheduled."""
+    s: Services = application.bot_data["services"]
+    unknown = s.store.recover_in_flight()
+    if unknown:
+        log.warning("%d deliveries were in flight at the last stop: marked unknown, not re-sent", unknown)
+    start_delivery(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(tick, interval=s.tick_seconds, first=0.5, name=JOB_NAME)
+
+
+# -- commands ---------------------------------------------------------------------------------------
+
+async def _may_manage_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """In a group only its admins (or the commune's officials) may subscribe or unsubscribe it."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None or chat.type == ChatType.PRIVATE or role(update, context):
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+@logged("/dangky")
+async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/dangky: the daily summary, in this chat's language."""
+    lang = lang_of(update, context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if not await _may_manage_subscription(update, context):
+        await send_html(update, context, tr(lang, "subscribe.group_admins"))
+        return
+    new = services(context).store.subscribe(chat.id, chat.type, lang,
+                                            update.effective_user.id if update.effective_user else None)
+    hour = services(context).summary_time.strftime("%H:%M")
+    await send_html(update, context, tr(lang, "subscribe.done" if new else "subscribe.already", time=hour))
+
+
+@logged("/huydangky")
+async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/huydangky: no more daily summaries."""
+    lang = lang_of(update, context)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    if not await _may_manage_subscription(update, context):
+        await send_html(update, context, tr(lang, "subscribe.group_admins"))
+        return
+    ended = services(context).store.unsubscribe(chat.id, "asked")
+    await send_html(update, context, tr(lang, "unsubscribe.done" if ended else "unsubscribe.not_subscribed"))
+
+
+@logged("/tomtat")
+async def cmd_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tomtat: today's summary now."""
+    s = services(context)
+    now_local = s.clock().astimezone(TZ)
+    await send_html(update, context, render_summary(s, now_local.date(), lang_of(update, context),
+                                                    now_local.timestamp()))
+
+
+@logged("/thongbao")
+async def cmd_announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/thongbao <nội dung>: an announcement to every subscriber, after a preview."""
+    if not await allowed(update, context, "thongbao") or update.effective_user is None:
+        return
+    lang = lang_of(update, context)
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await send_html(update, context, tr(lang, "announce.usage"))
+        return
+    s = services(context)
+    token = secrets.token_hex(8)
+    s.store.open_pending(token, update.effective_user.id, {"announcement": text[:3000]})
+    rows = [[(tr(lang, "update.confirm"), f"an:{token}"), (tr(lang, "update.cancel"), f"ax:{token}")]]
+    await send_html(update, context, tr(lang, "announce.preview", count=len(s.store.subscribers()), text=text[:3000]),
+                    keyboard(rows))
+
+
+@logged("/thongbao:button")
+async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await query.answer()
+    kind, _, token = query.data.partition(":")
+    lang = lang_of(update, context)
+    s = services(context)
+    pending = s.store.pending(token)
+    if pending is None:
+        await send_html(update, context, tr(lang, "update.expired"))
+        return
+    if kind == "ax":
+        s.store.cancel_pending(token)
+        await send_html(update, context, tr(lang, "update.cancelled"), edit=True)
+        return
+    if not await allowed(update, context, "thongbao:confirm") or pending[2] == "cancelled":
+        return
+    text = pending[1]["announcement"]
+    texts = {lng: tr(lng, "announce.header") + "\n" + esc(text) for lng in ("vi", "en")}
+    created = s.store.create_broadcast("announcement", texts, created_by=pending[0], request=token)
+    if created is None:
+        await send_html(update, context, tr(lang, "announce.already"), edit=True)
+        return
+    start_delivery(context.application)
+    await send_html(update, context, tr(lang, "announce.sending",
+                                        count=sum(s.store.delivery_counts(created).values())), edit=True)
+
+
+def handlers() -> Sequence[BaseHandler]:
+    return [
+        CommandHandler(["dangky", "subscribe"], cmd_subscribe),
+        CommandHandler(["huydangky", "unsubscribe"], cmd_unsubscribe),
+        CommandHandler(["tomtat", "summary"], cmd_summary),
+        CommandHandler(["thongbao", "announce"], cmd_announce),
+        CallbackQueryHandler(on_announce_button, pattern=r"^(an|ax):"),
+    ]
+

@@ -1,0 +1,97 @@
+"""Telegram's limits, kept strictly: at most N messages in any one second overall, one a second per chat,
+twenty a minute per group; a RetryAfter is obeyed.
+
+python-telegram-bot's AIORateLimiter is a leaky bucket: it lets a burst through and then evens out, which
+against a server that counts a strict one-second window draws a steady trickle of 429s. This one keeps a
+sliding window of send times, so no window ever holds more than the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger("troly.ratelimit")
+
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage", "forwardMessage",
+           "editMessageText", "editMessageReplyMarkup", "sendChatAction"}
+
+
+class Window:
+    """At most ``limit`` events in any ``period`` seconds."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.times: deque[float] = deque()
+        self.lock = asyncio.Lock()
+
+    async def take(self, clock: Callable[[], float] = time.monotonic) -> None:
+        async with self.lock:  # FIFO: waiters are served in arrival order
+            while True:
+                now = clock()
+                while self.times and now - self.times[0] >= self.period:
+                    self.times.popleft()
+                if len(self.times) < self.limit:
+                    self.times.append(now)
+                    return
+                await asyncio.sleep(self.period - (now - self.times[0]) + 0.001)
+
+
+class StrictRateLimiter(BaseRateLimiter[int]):
+    """Overall, per-chat and per-group sliding windows; ``max_retries`` RetryAfters are waited out."""
+
+    def __init__(self, overall_per_second: int = 30, chat_per_second: int = 1, group_per_minute: int = 20,
+                 max_retries: int = 5) -> None:
+        self.overall = Window(overall_per_second, 1.0)
+        self.chat_per_second = chat_per_second
+        self.group_per_minute = group_per_minute
+        self.max_retries = max_retries
+        self.chats: dict[int | str, Window] = {}
+        self.retries = 0  # how many RetryAfters were waited out (benchmarks and tests read it)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    def _chat_window(self, chat_id: int | str) -> Window:
+        window = self.chats.get(chat_id)
+        if window is None:
+            group = isinstance(chat_id, str) or chat_id < 0
+            window = Window(self.group_per_minute, 60.0) if group else Window(self.chat_per_second, 1.0)
+            if len(self.chats) > 50_000:  # forget idle chats now and then
+                self.chats.clear()
+            self.chats[chat_id] = window
+        return window
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> Any:
+        limited = endpoint in SENDING
+        chat_id = data.get("chat_id")
+        for attempt in range(self.max_retries + 1):
+            if limited:
+                if chat_id is not None:
+                    await self._chat_window(int(chat_id) if str(chat_id).lstrip("-").isdigit()
+                                            else str(chat_id)).take()
+                await self.overall.take()
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as err:
+                if attempt >= self.max_retries:
+                    raise
+                self.retries += 1
+                wait = err.retry_after.total_seconds() if hasattr(err.retry_after, "total_seconds") \
+                    else float(err.retry_after)
+                log.info("RetryAfter %.1f s on %s", wait, endpoint)
+                await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
