@@ -359,13 +359,22 @@ class _Reader:
         if re.match(r"^Số\s*:", line):
             self.meta["number"] = line.split(":", 1)[1].strip()
             return True
-        if re.search(r",\s*ngày\b.*\bnăm\s+\d{4}", line) and len(line) < 90:
-            self.meta["place_date"] = line
+        if re.search(r",\s*ngày\b.*\bnăm\b", clean_inline(line)) and len(line) < 90:
+            self.meta["place_date"] = clean_inline(line)
             return True
         if re.match(r"^(KẾ HOẠCH|BÁO CÁO|QUYẾT ĐỊNH|NGHỊ QUYẾT|TỜ TRÌNH|CHƯƠNG TRÌNH)\b", line):
             self.title = clean_inline(line)
             self.meta["title"] = self.title
+            self._title_open = self.title.isupper() and len(self.title.split()) <= 3  # "BÁO CÁO", then its subject
             return True
+        if getattr(self, "_title_open", False):
+            # The subject of a bare "BÁO CÁO" title, on the lines below it, until the first sentence.
+            if len(line) < 120 and not line.rstrip().endswith((".", ":", ";")) and not _NUMBERED.match(line) \
+                    and not _ROMAN.match(line) and not re.match(r"^(Căn cứ|Thực hiện|Để )", line):
+                self.title = f"{self.title} {clean_inline(line)}"
+                self.meta["title"] = self.title
+                return True
+            self._title_open = False
         if line.isupper() or re.match(r"^(Độc lập|CỘNG HÒA)", line):
             key = "issuer" if "issuer" not in self.meta and "ỦY BAN" in line.upper() else "header"
             self.meta.setdefault(key, clean_inline(line))

@@ -163,8 +163,12 @@ def _numbers(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
 class Index:
     """All segments of a knowledge base, with document frequencies and postings."""
 
-    def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None) -> None:
+    def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None,
+                 doc_titles: dict[str, str] | None = None) -> None:
         self.lex = lex
+        # With several documents, each passage's context includes its document's title, so a question naming
+        # a commune, a year or a quarter ("quý I/2026") leans towards the document that names it.
+        self.doc_titles = doc_titles or {}
         # Words naming the document itself (its title: "kế hoạch phát triển kinh tế - xã hội … xã Cao Lâu"):
         # every answer is about them, so a question naming them says little about which sentence answers.
         self.identity = identity or set()
@@ -196,7 +200,7 @@ class Index:
         if passage.kind == "faq":
             self._add_curated(passage)
             return
-        ctx_text = " ".join(passage.titles + passage.context + [passage.section])
+        ctx_text = " ".join(passage.titles + passage.context + [passage.section, self.doc_titles.get(passage.doc, "")])
         ctx_toks = self.lex.expand_abbreviations(tokens(ctx_text))
         ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
         if passage.year:
@@ -418,6 +422,8 @@ class Index:
                 if ctx and not ctx & wanted:
                     score -= 0.2
                     reasons.append(f"contrast-ctx:{gi}")
+                elif ctx:
+                    score += 0.03
         # Year and stance.
         if q.years and not (q.years & seg.years):
             score -= 0.25 if q.years_explicit else 0.06

@@ -17,10 +17,11 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 
 from .answer import Reply, choose, quote_for, source_of
-from .document import Document, Passage, parse_file
+from .document import Document, Passage, parse_file, parse_text
+from .docx import docx_to_text
 from .faq import FaqEntry, as_passage, load_faq
 from .i18n import t
-from .index import Hit, Index
+from .index import Hit, Index, Segment
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .metrics import LiveFigures, Progress, describe
 from .question import Query, analyze
@@ -47,13 +48,16 @@ class BuildReport:
     ms: float
 
 
-SOURCE_FORMATS = (".txt", ".md")
+SOURCE_FORMATS = (".txt", ".md", ".docx")
 
 
 def parse_source(path: Path, name: str | None = None) -> Document:
-    """Read one plan file; .txt and .md are the formats read today."""
-    if path.suffix.lower() not in SOURCE_FORMATS:
+    """Read one plan file: .txt and .md as they are, .docx through its text (footnotes and tables included)."""
+    suffix = path.suffix.lower()
+    if suffix not in SOURCE_FORMATS:
         raise UnsupportedSource(path)
+    if suffix == ".docx":
+        return parse_text(docx_to_text(path), name=name or path.stem)
     return parse_file(path, name)
 
 
@@ -84,7 +88,9 @@ class KnowledgeBase:
         faq_passages = [as_passage(e) for e in faq]
         self.passages.update({p.key: p for p in faq_passages})
         identity = {accent_key(w) for d in documents for w in re.findall(r"[^\W\d_]+", d.title)}
-        self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity)
+        titles = {d.name: d.title for d in documents} if len(documents) > 1 else {}
+        self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity, titles)
+        self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
@@ -174,7 +180,7 @@ class KnowledgeBase:
                 found=True,
                 kind="answer",
                 quote=quote_for(chosen, self.index, query, hits),
-                source=source_of(seg),
+                source=self._attributed(seg),
                 score=round(chosen.score, 3),
                 # The whole passage: for a footnote or a curated answer, the paragraph it belongs to
                 # (its full view includes the footnotes).
@@ -198,6 +204,11 @@ class KnowledgeBase:
         return Reply(found=True, kind="answer", quote=t("live.answer", lang, progress=describe(progress), when=stamp),
                      source=t("live.source", lang, section=section), score=1.0,
                      passage_key=target.key if target else None, english=query.english)
+
+    def _attributed(self, seg: Segment) -> str:
+        """The section; with several documents loaded, which document too."""
+        label = self._doc_labels.get(seg.passage.doc)
+        return f"{label} — {source_of(seg)}" if label else source_of(seg)
 
     def _names_another_place(self, query: Query) -> bool:
         """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""
@@ -296,6 +307,15 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+def _short_title(title: str) -> str:
+    """"BÁO CÁO Công tác cải cách hành chính quý I năm 2026 và …" → "Báo cáo Công tác cải cách hành chính quý I
+    năm 2026" (the document's own words, cut before its second half)."""
+    words = title.split()
+    head = [(w.capitalize() if i == 0 else w.lower()) if w.isupper() and i < 3 else w for i, w in enumerate(words)]
+    short = " ".join(head)
+    return re.split(r"\s+(?:và|and)\s+", short, maxsplit=1)[0][:90]
 
 
 def _close_call(chosen: Hit, hits: list[Hit]) -> bool:

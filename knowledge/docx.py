@@ -1,0 +1,96 @@
+"""Read a Word plan (.docx) into the same text form the plan reader knows.
+
+Word keeps footnotes in a part of their own (word/footnotes.xml) and marks where each is cited with a
+reference in the body. Here each reference becomes a superscript number and the footnote's text is written
+right after its paragraph — the layout document.py already reads. Tables become one line per row
+("Chỉ tiêu: Tỷ lệ hồ sơ đúng hạn; Kết quả: 99,8%"), so a question can reach a row. The header table
+(issuer, "Số: …", place and date) is written line by line, where the reader takes it as metadata.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _text(element: etree._Element, footnotes: dict[str, int] | None = None) -> str:
+    """A paragraph's text, italic runs as *…*, footnote references as superscript numbers."""
+    out: list[str] = []
+    for run in element.iter(f"{W}r"):
+        ref = run.find(f"{W}footnoteReference")
+        if ref is not None and footnotes is not None:
+            wid = ref.get(f"{W}id") or ""
+            footnotes.setdefault(wid, len(footnotes) + 1)
+            out.append(str(footnotes[wid]).translate(SUPERSCRIPT))
+            continue
+        text = "".join((t.text or "") for t in run.iter(f"{W}t"))
+        text += "\t" * len(run.findall(f"{W}tab"))
+        props = run.find(f"{W}rPr")
+        italic = props is not None and props.find(f"{W}i") is not None and \
+            props.find(f"{W}i").get(f"{W}val") not in ("0", "false")
+        out.append(f"*{text.strip()}* " if italic and text.strip() and len(text.strip()) < 80 else text)
+    return " ".join("".join(out).replace("* *", " ").split())
+
+
+def _footnote_texts(package_root: etree._Element | None) -> dict[str, str]:
+    if package_root is None:
+        return {}
+    texts: dict[str, str] = {}
+    for note in package_root.iter(f"{W}footnote"):
+        if note.get(f"{W}type") in ("separator", "continuationSeparator", "continuationNotice"):
+            continue
+        paras = [_text(p) for p in note.iter(f"{W}p")]
+        texts[note.get(f"{W}id") or ""] = " ".join(p for p in paras if p)
+    return texts
+
+
+def _table_lines(table: etree._Element) -> list[str]:
+    rows = []
+    for tr in table.iter(f"{W}tr"):
+        cells = [" ".join(_text(p) for p in tc.iter(f"{W}p")).strip() for tc in tr.iter(f"{W}tc")]
+        rows.append(cells)
+    if not rows:
+        return []
+    header = rows[0]
+    numeric = sum(any(ch.isdigit() for ch in c) for c in header)
+    if len(rows) > 1 and len(header) > 1 and numeric <= len(header) // 2:
+        lines = []
+        for row in rows[1:]:
+            pairs = [f"{h}: {v}" if h else v for h, v in zip(header, row) if v]
+            if pairs:
+                lines.append("; ".join(pairs) + ".")
+        return lines
+    return [" ".join(c for c in row if c) for row in rows if any(row)]
+
+
+def docx_to_text(path: str | Path) -> str:
+    """The document as text, in reading order, with its footnotes after the paragraphs that cite them."""
+    from docx import Document  # python-docx: imported when a .docx is read
+
+    document = Document(str(path))
+    notes_part = next((p for p in document.part.package.parts if str(p.partname) == "/word/footnotes.xml"), None)
+    note_texts = _footnote_texts(etree.fromstring(notes_part.blob) if notes_part is not None else None)
+    numbers: dict[str, int] = {}
+    lines: list[str] = []
+    first_table = True
+    for child in document.element.body.iterchildren():
+        if child.tag == f"{W}p":
+            before = set(numbers)
+            text = _text(child, numbers)
+            if text:
+                lines.append(text)
+            for wid in [w for w in numbers if w not in before]:
+                body = note_texts.get(wid, "")
+                if body:
+                    lines.append(f"{str(numbers[wid]).translate(SUPERSCRIPT)} {body}")
+        elif child.tag == f"{W}tbl":
+            if first_table and not lines:  # the header table: issuer, number, place and date, one per line
+                lines.extend(_text(p) for p in child.iter(f"{W}p") if _text(p))
+            else:
+                lines.extend(_table_lines(child))
+            first_table = False
+    return "\n\n".join(lines) + "\n"
