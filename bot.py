@@ -32,7 +32,7 @@ from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
-from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase
+from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase, UnreadableSource
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
 from knowledge.summary import parse_time
@@ -70,7 +70,10 @@ def check_sources(sources: list[Path]) -> None:
 def open_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store]:
     check_sources(sources)
     store = Store(db_path())
-    kb, report = KnowledgeBase.open(store, sources, rebuild=rebuild)
+    try:
+        kb, report = KnowledgeBase.open(store, sources, rebuild=rebuild)
+    except UnreadableSource as err:
+        raise UserError(t("error.source_unreadable", path=err.path)) from None
     log.info("knowledge base ready: %s", report)
     return kb, store
 
@@ -130,7 +133,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     sources = sources_from_env(args.source)
     check_sources(sources)
     store = Store(db_path())
-    _, report = KnowledgeBase.open(store, sources, rebuild=True)
+    try:
+        _, report = KnowledgeBase.open(store, sources, rebuild=True)
+    except UnreadableSource as err:
+        raise UserError(t("error.source_unreadable", path=err.path)) from None
     print(t("build.summary", documents=report.documents, sections=report.sections, passages=report.passages,
             footnotes=report.footnotes_attached, attached=report.footnotes_attached,
             found=report.footnotes_found, targets=report.targets, faq=report.faq, ms=round(report.ms)))

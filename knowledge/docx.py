@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docx.opc.exceptions import OpcError
 from lxml import etree
+
+__all__ = ["OpcError", "docx_to_text"]
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -69,7 +72,7 @@ def _table_lines(table: etree._Element) -> list[str]:
 
 def docx_to_text(path: str | Path) -> str:
     """The document as text, in reading order, with its footnotes after the paragraphs that cite them."""
-    from docx import Document  # python-docx: imported when a .docx is read
+    from docx import Document
 
     document = Document(str(path))
     notes_part = next((p for p in document.part.package.parts if str(p.partname) == "/word/footnotes.xml"), None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from .answer import Reply, choose, quote_for, source_of
 from .document import Document, Passage, parse_file, parse_text
-from .docx import docx_to_text
+from .docx import OpcError, docx_to_text
 from .faq import FaqEntry, as_passage, load_faq
 from .i18n import t
 from .index import Hit, Index, Segment
@@ -56,13 +57,24 @@ def parse_source(path: Path, name: str | None = None) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SOURCE_FORMATS:
         raise UnsupportedSource(path)
-    if suffix == ".docx":
-        return parse_text(docx_to_text(path), name=name or path.stem)
-    return parse_file(path, name)
+    try:
+        if suffix == ".docx":
+            return parse_text(docx_to_text(path), name=name or path.stem)
+        return parse_file(path, name)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, OpcError) as err:  # a damaged file, not a bug
+        raise UnreadableSource(path) from err
 
 
 class UnsupportedSource(ValueError):
     """A source file in a format the reader does not know."""
+
+
+class UnreadableSource(Exception):
+    """A source file that cannot be read (damaged, not what its name says)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
 
 
 def source_names(sources: list[Path]) -> list[str]:
