@@ -26,7 +26,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest
 
-from handlers import admin, broadcast, citizen, official
+from handlers import admin, broadcast, citizen, official, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
@@ -106,6 +106,7 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     kb, store = open_kb(sources_from_env(args.source))
+    kb.teach(store.curated())
     kb.live = LiveFigures(Registry.load(), lambda key: store.figures(key, include_undone=False))
     if args.jsonl:
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, not a crash
@@ -195,6 +196,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     # Officials' and admins' first: /capnhat's conversation must see its steps' messages before the
     # citizens' free-text handler takes every private message as a question.
     application.add_handlers(official.handlers())
+    application.add_handlers(teaching.handlers())
     application.add_handlers(admin.handlers())
     application.add_handlers(broadcast.handlers())
     application.add_handlers(citizen.handlers())
@@ -204,6 +206,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
 
 def open_services(sources: list[Path]) -> Services:
     kb, store = open_kb(sources)
+    kb.teach(store.curated())
     registry = Registry.load()
     kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
     return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids(),

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 
@@ -22,8 +21,21 @@ from telegram.ext import (
 from knowledge.answer import Reply
 from knowledge.faq import FaqEntry
 from knowledge.i18n import LANGS
+from knowledge.text import fold
 
-from .common import button_label, esc, keyboard, lang_of, logged, note, send_html, services, tr
+from .common import (
+    button_label,
+    esc,
+    keyboard,
+    lang_of,
+    logged,
+    note,
+    send_html,
+    services,
+    short_key,
+    tr,
+    user_hash,
+)
 
 EXAMPLES = 5
 
@@ -42,11 +54,6 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}
-
-
-def short_key(key: str) -> str:
-    """A passage key short enough for a button's 64 bytes."""
-    return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
 # -- answering -------------------------------------------------------------------------------------
@@ -71,7 +78,8 @@ def reply_buttons(reply: Reply, lang: str, context: ContextTypes.DEFAULT_TYPE) -
     kb = services(context).kb
     rows: list[list[tuple[str, str]]] = []
     if reply.kind == "answer" and reply.passage_key:
-        rows.append([(tr(lang, "answer.full_button"), f"full:{short_key(reply.passage_key)}")])
+        sid = short_key(reply.passage_key)
+        rows.append([(tr(lang, "answer.full_button"), f"full:{sid}"), ("👍", f"fb:1:{sid}"), ("👎", f"fb:0:{sid}")])
     for question in reply.suggestions[:3]:
         entry = kb.faq_by_question.get(question)
         if entry is not None:
@@ -82,8 +90,13 @@ def reply_buttons(reply: Reply, lang: str, context: ContextTypes.DEFAULT_TYPE) -
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Ask the knowledge base and reply: the answer with its source, suggestions, or an honest "don't know"."""
     lang = lang_of(update, context)
-    reply = services(context).kb.ask(question)
+    s = services(context)
+    reply = s.kb.ask(question)
     note(kind="question", source=reply.source or reply.kind, score=reply.score)
+    if not reply.found and reply.kind != "empty":  # for /chuatraloi: what people ask that the bot cannot answer
+        user = update.effective_user
+        s.store.record_unanswered(question, " ".join(fold(question).split()), user_hash(user.id if user else None),
+                                  reply.kind)
     await send_html(update, context, render_reply(reply, lang), keyboard(reply_buttons(reply, lang, context)))
 
 

@@ -164,6 +164,11 @@ def note(**values: Any) -> None:
         found.update(values)
 
 
+def short_key(key: str) -> str:
+    """A passage key short enough for a button's 64 bytes."""
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
 def button_label(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

@@ -372,6 +372,8 @@ OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
     ("lichsu", "history", "cmd.lichsu"),
     ("xuat", "export", "cmd.xuat"),
     ("thongbao", "announce", "cmd.thongbao"),
+    ("chuatraloi", "unanswered", "cmd.chuatraloi"),
+    ("themhoidap", "addfaq", "cmd.themhoidap"),
 ]
 
 

@@ -64,6 +64,19 @@ def load_faq(path: Path, passages: list[Passage]) -> list[FaqEntry]:
     return out
 
 
+TAUGHT_SECTION = "Cán bộ xã trả lời"
+
+
+def taught_entry(row: dict, passage: Passage | None) -> FaqEntry:
+    """An answer an official taught by chat (/themhoidap): shown as written, resting on a passage if one
+    was chosen, else on the official's word (its source says so)."""
+    if passage is None:
+        passage = Passage(key=f"taught:{row['id']}", kind="taught", text=row["answer"], section=TAUGHT_SECTION,
+                          path=[TAUGHT_SECTION])
+    return FaqEntry(id=f"db{row['id']}", topic="", kind="taught", questions=list(row["questions"]),
+                    answer=row["answer"], quote=row["answer"], passage=passage)
+
+
 def as_passage(entry: FaqEntry) -> Passage:
     """The entry as a passage the index can hold: matched by its questions and answer, shown as its quote
     (the document's own words and figures; the curated answer is there for the full view)."""
@@ -72,7 +85,7 @@ def as_passage(entry: FaqEntry) -> Passage:
     return Passage(
         key=f"faq:{entry.id}",
         kind="faq",
-        text=entry.quote,
+        text=entry.quote,  # a taught entry's quote is its answer
         section=source.section,
         path=source.path,
         titles=source.titles,

@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 from .answer import Reply, choose, quote_for, source_of
 from .document import Document, Passage, parse_file, parse_text
 from .docx import OpcError, docx_to_text
-from .faq import FaqEntry, as_passage, load_faq
+from .faq import FaqEntry, as_passage, load_faq, taught_entry
 from .i18n import t
 from .index import Hit, Index, Segment
 from .lexicon import DATA_DIR, Lexicon, Speller
@@ -95,28 +95,40 @@ class KnowledgeBase:
     def __init__(self, documents: list[Document], lexicon: Lexicon, faq: list[FaqEntry]) -> None:
         self.documents = documents
         self.lexicon = lexicon
+        self.yaml_faq = faq
+        self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
+        years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
+        self.plan_year = max(years) if years else None
+        self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
+        self._build(faq)
+
+    def _build(self, faq: list[FaqEntry]) -> None:
+        """The index over the documents and the curated answers (again when officials teach a new one)."""
+        documents, lexicon = self.documents, self.lexicon
         self.faq = faq
         self.passages: dict[str, Passage] = {p.key: p for d in documents for p in d.passages}
         faq_passages = [as_passage(e) for e in faq]
         self.passages.update({p.key: p for p in faq_passages})
+        self.passages.update({e.passage.key: e.passage for e in faq if e.passage and e.passage.kind == "taught"})
         identity = {accent_key(w) for d in documents for w in re.findall(r"[^\W\d_]+", d.title)}
         titles = {d.name: d.title for d in documents} if len(documents) > 1 else {}
         self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity, titles)
-        self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
         self.speller = Speller(self.index.vocabulary + Counter(_lexicon_words(lexicon)), accented,
                                self.index.bigrams, dict(self.index.pairs))
-        years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
-        self.plan_year = max(years) if years else None
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
         self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
         self.faq_by_question = {e.questions[0]: e for e in faq}
         self._faq_by_id = {e.id: e for e in faq}
         self._faq_folded = [fold(e.questions[0]) for e in faq]
-        self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
         self._answerable_cache: dict[str, bool] = {}
+
+    def teach(self, rows: list[dict]) -> None:
+        """Take the answers officials taught (the store's curated rows) into the index, with the file's."""
+        taught = [taught_entry(row, self.passages.get(row.get("passage_key") or "")) for row in rows]
+        self._build(self.yaml_faq + taught)
 
     # -- building --------------------------------------------------------------------------------
     @classmethod

@@ -165,6 +165,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         q.types.add("yesno")
     if english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
         q.types.add("yesno")
+    for at in quantity_at:  # "mấy cái chợ": a classifier after the count word only counts
+        if at < len(toks) and (toks[at],) in lex.classifiers:
+            used.add(at)
     # Two counts asked at once ("bao nhiêu thai phụ …, bao nhiêu trẻ …"): no single unit to insist on.
     single = len(quantity_at) - sum(tuple(toks[a - len(p):a]) == p for a in quantity_at for p in lex.totals) <= 1
     pairs = speller.pairs if english or not has_marks else ()

@@ -97,8 +97,22 @@ def _m4_broadcasts(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries (broadcast_id, state)")
 
 
+def _m5_learning(db: sqlite_utils.Database) -> None:
+    db.execute("ALTER TABLE unanswered ADD COLUMN kind TEXT NOT NULL DEFAULT 'unknown'")
+    db.execute("CREATE INDEX IF NOT EXISTS unanswered_time ON unanswered (asked_at)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS feedback ("
+        " id INTEGER PRIMARY KEY, at REAL NOT NULL, asker TEXT, question TEXT, passage_key TEXT, helpful INTEGER)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS curated ("
+        " id INTEGER PRIMARY KEY, questions TEXT NOT NULL, answer TEXT NOT NULL, passage_key TEXT,"
+        " created_by INTEGER, created_at REAL NOT NULL, updated_at REAL NOT NULL, removed_at REAL)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts,
+    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning,
 ]
 
 
@@ -476,10 +490,69 @@ class Store:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     # -- questions nobody could answer -------------------------------------------------------------
-    def record_unanswered(self, question: str, normalized: str, asker: str) -> None:
+    def record_unanswered(self, question: str, normalized: str, asker: str, kind: str = "unknown") -> None:
         with self.transaction():
-            self.db["unanswered"].insert({"question": question, "normalized": normalized, "asker": asker,
-                                          "asked_at": time.time(), "resolved": 0})
+            self.db.execute("INSERT INTO unanswered (question, normalized, asker, asked_at, resolved, kind)"
+                            " VALUES (?, ?, ?, ?, 0, ?)",
+                            [question[:1000], normalized[:1000], asker, time.time(), kind])
+
+    def unanswered_since(self, since: float) -> list[dict]:
+        cur = self.db.execute("SELECT id, question, normalized, asked_at, kind FROM unanswered"
+                              " WHERE resolved = 0 AND asked_at >= ? ORDER BY id", [since])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def resolve_unanswered(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        with self.transaction():
+            self.db.conn.executemany("UPDATE unanswered SET resolved = 1 WHERE id = ?", [[i] for i in ids])
+
+    # -- feedback -----------------------------------------------------------------------------------
+    def record_feedback(self, asker: str, question: str, passage_key: str, helpful: bool) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO feedback (at, asker, question, passage_key, helpful) VALUES (?, ?, ?, ?, ?)",
+                            [time.time(), asker, question[:1000], passage_key, int(helpful)])
+
+    def least_helpful(self, since: float, limit: int = 5) -> list[tuple[str, int, int]]:
+        """(passage key, 👎, 👍) of the answers with the most 👎."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT passage_key, SUM(helpful = 0), SUM(helpful = 1) FROM feedback WHERE at >= ?"
+            " GROUP BY passage_key HAVING SUM(helpful = 0) > 0 ORDER BY 2 DESC LIMIT ?", [since, limit]).fetchall()]
+
+    # -- answers officials teach ----------------------------------------------------------------------
+    def add_curated(self, questions: list[str], answer: str, passage_key: str | None, by: int | None) -> int:
+        now = time.time()
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO curated (questions, answer, passage_key, created_by, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [json.dumps(questions, ensure_ascii=False), answer, passage_key, by, now, now])
+            self._audit(by, "faq-add", f"{cur.lastrowid}: {questions[0]}", True)
+            return int(cur.lastrowid or 0)
+
+    def update_curated(self, curated_id: int, answer: str, by: int | None) -> bool:
+        with self.transaction():
+            cur = self.db.execute("UPDATE curated SET answer = ?, updated_at = ? WHERE id = ? AND removed_at IS NULL",
+                                  [answer, time.time(), curated_id])
+            self._audit(by, "faq-edit", str(curated_id), cur.rowcount == 1)
+            return cur.rowcount == 1
+
+    def remove_curated(self, curated_id: int, by: int | None) -> bool:
+        with self.transaction():
+            cur = self.db.execute("UPDATE curated SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                                  [time.time(), curated_id])
+            self._audit(by, "faq-remove", str(curated_id), cur.rowcount == 1)
+            return cur.rowcount == 1
+
+    def curated(self, include_removed: bool = False) -> list[dict]:
+        sql = "SELECT * FROM curated" + ("" if include_removed else " WHERE removed_at IS NULL") + " ORDER BY id"
+        cur = self.db.execute(sql)
+        names = [d[0] for d in cur.description]
+        out = [dict(zip(names, r)) for r in cur.fetchall()]
+        for row in out:
+            row["questions"] = json.loads(row["questions"])
+        return out
 
     # -- backup ----------------------------------------------------------------------------------
     def backup(self, dest: str | Path) -> None:
