@@ -279,16 +279,24 @@ async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 FIGURE_COLUMNS = ["id", "metric", "value", "status", "unit", "village", "raw", "user_id", "user_name", "created_at",
                   "undone_at", "undone_by"]
 AUDIT_COLUMNS = ["id", "at", "user_id", "action", "detail", "allowed"]
+CURATED_COLUMNS = ["id", "questions", "answer", "passage_key", "created_by", "created_at", "updated_at", "removed_at"]
 
 
-def export_files(figures: list[dict], audit: list[dict]) -> dict[str, bytes]:
-    """figures.csv, audit.csv and one workbook with both, times in local time."""
+def export_files(figures: list[dict], audit: list[dict], curated: list[dict] | None = None) -> dict[str, bytes]:
+    """figures.csv, audit.csv, hoidap.csv (answers taught by chat) and one workbook with all, in local time."""
+    def cell(item: dict, column: str) -> object:
+        value = item.get(column)
+        if column in ("created_at", "undone_at", "at", "updated_at", "removed_at") and value:
+            return when(value)
+        return " | ".join(value) if isinstance(value, list) else value
+
     def rows(items: list[dict], columns: list[str]) -> list[list]:
-        return [[when(i[c]) if c in ("created_at", "undone_at", "at") and i.get(c) else i.get(c) for c in columns]
-                for i in items]
+        return [[cell(i, c) for c in columns] for i in items]
 
+    tables = (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS),
+              ("hoidap", curated or [], CURATED_COLUMNS))
     out: dict[str, bytes] = {}
-    for name, items, columns in (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS)):
+    for name, items, columns in tables:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(columns)
@@ -297,9 +305,8 @@ def export_files(figures: list[dict], audit: list[dict]) -> dict[str, bytes]:
     from openpyxl import Workbook  # imported when asked: most runs never export
 
     book = Workbook()
-    first = book.active
-    for sheet, (name, items, columns) in zip(
-            [first, book.create_sheet()], (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS))):
+    for n, (name, items, columns) in enumerate(tables):
+        sheet = book.active if n == 0 else book.create_sheet()
         sheet.title = name
         sheet.append(columns)
         for row in rows(items, columns):
@@ -316,7 +323,7 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not await allowed(update, context, "xuat") or update.effective_chat is None:
         return
     s = services(context)
-    files = export_files(s.store.figures(), s.store.audit_log())
+    files = export_files(s.store.figures(), s.store.audit_log(), s.store.curated(include_removed=True))
     for name, data in files.items():
         await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(data), filename=name))
 

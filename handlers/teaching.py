@@ -141,7 +141,7 @@ async def on_passage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 def relearn(s: Services) -> int:
     """Rebuild the index with the taught answers; mark the recorded questions it now answers resolved."""
     s.kb.teach(s.store.curated())
-    pending = s.store.unanswered_since(0)
+    pending = s.store.unanswered_since(time.time() - MONTH)[-500:]
     now_answered = [row["id"] for row in pending if s.kb.ask(row["question"]).found]
     s.store.resolve_unanswered(now_answered)
     return len(now_answered)
