@@ -25,8 +25,10 @@ def _target(update: Update, args: list[str]) -> tuple[int | None, str | None]:
     replied = message.reply_to_message if message else None
     if replied is not None:
         origin = replied.forward_origin
-        user = getattr(origin, "sender_user", None) if origin else None
-        user = user or (replied.from_user if replied.from_user and not replied.from_user.is_bot else None)
+        if origin is not None:  # a forward names its author, or hides them: never the admin who forwarded it
+            user = getattr(origin, "sender_user", None)
+        else:
+            user = replied.from_user if replied.from_user and not replied.from_user.is_bot else None
         if user is not None:
             return user.id, " ".join(args) or user.full_name
     return None, None

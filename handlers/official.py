@@ -83,8 +83,10 @@ async def cmd_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         rows = [[(m.name[:40], f"cm:{m.key}")] for m in registry(context).metrics]
         await send_html(update, context, tr(lang, "update.ask_metric"), keyboard(rows))
         return ASK_METRIC
-    await _handle(update, context, registry(context).parse(text))
-    return ConversationHandler.END
+    parsed = registry(context).parse(text)
+    await _handle(update, context, parsed)
+    # "/capnhat trồng rừng": the metric's button comes next, then its value, inside the conversation
+    return ASK_METRIC if parsed.choices and parsed.metric is None else ConversationHandler.END
 
 
 async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Parsed) -> None:
@@ -178,9 +180,17 @@ async def on_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if parsed.metric is None or parsed.metric.key != draft.metric.key:
         parsed = registry(context).parse(f"{draft.metric.aliases[0] if draft.metric.aliases else draft.metric.name}"
                                          f" {message.text}")
-    if parsed.problem or parsed.ambiguous or parsed.metric is None:
+    if parsed.metric is None or parsed.metric.key != draft.metric.key:  # no value in it ("nhiều lắm")
+        await send_html(update, context, tr(lang, "update.no_value") + "\n"
+                        + tr(lang, "update.ask_value", metric=draft.metric.name, unit=draft.metric.unit))
+        return ASK_VALUE
+    if parsed.problem:  # explain, keep the chosen metric, ask again
         await _handle(update, context, parsed)
-        return ASK_VALUE if parsed.problem else ConversationHandler.END
+        context.user_data[DRAFT] = draft  # type: ignore[index]
+        return ASK_VALUE
+    if parsed.ambiguous:
+        await _handle(update, context, parsed)
+        return ConversationHandler.END
     if parsed.metric.per_village and parsed.village is None:
         context.user_data[DRAFT] = parsed  # type: ignore[index]
         rows = [[(tr(lang, "update.whole_commune"), "cl:")]]
@@ -220,8 +230,12 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
 
 
 async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
-    services(context).store.cancel_pending(token)
-    await send_html(update, context, tr(lang_of(update, context), "update.cancelled"), edit=True)
+    store = services(context).store
+    if store.cancel_pending(token):
+        key = "update.cancelled"
+    else:  # a stale keyboard or a double tap: say what became of it, not "nothing saved"
+        key = "update.already_saved" if store.figure_by_request(token) else "update.expired"
+    await send_html(update, context, tr(lang_of(update, context), key), edit=True)
 
 
 # -- /hoantac, /lichsu, /xuat -------------------------------------------------------------------------

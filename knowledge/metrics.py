@@ -35,7 +35,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "luot": ("lượt", 1.0), "don": ("đơn", 1.0), "thon": ("thôn", 1.0), "m": ("m", 1.0), "km": ("m", 1000.0),
     "chuong trinh": ("lượt", 1.0), "giai": ("lượt", 1.0), "lan": ("lượt", 1.0), "cuoc": ("lượt", 1.0),
 }
-_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)*(?![\w])|(?<![\w.,])-?\d+(?:[.,]\d+)*(?=[^\W\d_])")
+# A number standing alone or with its unit glued on ("12,5ha", "1.105con"), never a digit inside a word.
+_NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)*(?![.,]?\d)")
 ABSURD_FACTOR = 10
 
 
@@ -174,12 +175,17 @@ class Registry:
         status = next((v for k, v in sorted(STATUSES.items(), key=lambda kv: -len(kv[0]))
                        if re.search(rf"\b{k}\b\s*$", rest)), None)
         numbers = list(_NUMBER.finditer(rest))
+        without_status = re.sub(rf"\b{fold(status)}\b\s*$", "", rest) if status else rest
+        if status and numbers and any(m.kind == "status" for m in self.find(without_status.strip())[:1]):
+            numbers = []  # the digit belongs to the name: "phổ cập giáo dục mức độ 3 đạt"
         if numbers:
             number = numbers[-1] if len(numbers) > 1 and _looks_like_name_digit(rest, numbers[0]) else numbers[0]
             name_part = rest[: number.start()]
             unit_part = rest[number.end():].strip()
+            if not name_part.strip():  # the value came first: "12,5 ha trồng rừng"
+                unit_part, name_part = _split_unit(unit_part)
         elif status:
-            name_part = re.sub(rf"\b{fold(status)}\b\s*$", "", rest)
+            name_part = without_status
             unit_part = ""
             number = None
         else:
@@ -309,6 +315,15 @@ def _convert(unit_text: str, target_unit: str) -> tuple[float, str | None]:
     return 1.0, "update.wrong_unit"
 
 
+def _split_unit(text: str) -> tuple[str, str]:
+    """Split "ha trồng rừng" into its leading unit and the rest (the metric's name)."""
+    words = text.split()
+    for n in (2, 1):
+        if len(words) >= n and fold(" ".join(words[:n])).strip(" .") in UNITS:
+            return " ".join(words[:n]), " ".join(words[n:])
+    return "", text
+
+
 def _looks_like_name_digit(text: str, number: re.Match[str]) -> bool:
     """A digit that is part of the metric's name ("pcgd mức độ 3 đạt"), not its value."""
     return bool(re.search(r"(muc do|lop|khoi|nd|qd)\s*$", text[: number.start()]))
@@ -346,7 +361,7 @@ class LiveFigures:
             return None
         if years and self.registry.year and years != {self.registry.year}:
             return None
-        words = set(folded.split())
+        words = set(re.findall(r"\w+", folded))  # "rừng?" is the word "rung"
         for name, metric in self._names:  # longest first; its words anywhere: "đã trồng được bao nhiêu rừng"
             parts = name.split()
             if len(name) >= 4 and (re.search(rf"\b{re.escape(name)}\b", folded) or (len(parts) > 1 and

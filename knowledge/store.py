@@ -338,6 +338,11 @@ class Store:
         row = cur.fetchone()
         return dict(zip([d[0] for d in cur.description], row)) if row else None
 
+    def figure_by_request(self, token: str) -> dict | None:
+        """The figure a preview's confirmation wrote, if it was confirmed."""
+        row = self.db.execute("SELECT id FROM figures WHERE request = ?", [token]).fetchone()
+        return self.figure(row[0]) if row else None
+
     def figures(self, metric: str | None = None, include_undone: bool = True, limit: int | None = None) -> list[dict]:
         """Figures newest first."""
         sql = "SELECT * FROM figures WHERE 1=1"
