@@ -21,22 +21,37 @@ SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
 def _text(element: etree._Element, footnotes: dict[str, int] | None = None) -> str:
-    """A paragraph's text, italic runs as *…*, footnote references as superscript numbers."""
-    out: list[str] = []
+    """A paragraph's text, italic stretches as *…*, footnote references as superscript numbers.
+
+    Word cuts text into runs anywhere (mid-word, for a spell check or a revision), so consecutive italic
+    runs are joined before they are marked, and no space is added that the document does not have.
+    """
+    pieces: list[tuple[bool, str]] = []  # (italic, text), consecutive runs of one kind joined
     for run in element.iter(f"{W}r"):
         ref = run.find(f"{W}footnoteReference")
         if ref is not None and footnotes is not None:
             wid = ref.get(f"{W}id") or ""
             footnotes.setdefault(wid, len(footnotes) + 1)
-            out.append(str(footnotes[wid]).translate(SUPERSCRIPT))
+            pieces.append((False, str(footnotes[wid]).translate(SUPERSCRIPT)))
             continue
         text = "".join((t.text or "") for t in run.iter(f"{W}t"))
         text += "\t" * len(run.findall(f"{W}tab"))
         props = run.find(f"{W}rPr")
-        italic = props is not None and props.find(f"{W}i") is not None and \
-            props.find(f"{W}i").get(f"{W}val") not in ("0", "false")
-        out.append(f"*{text.strip()}* " if italic and text.strip() and len(text.strip()) < 80 else text)
-    return " ".join("".join(out).replace("* *", " ").split())
+        mark = props.find(f"{W}i") if props is not None else None
+        italic = mark is not None and mark.get(f"{W}val") not in ("0", "false")
+        if pieces and pieces[-1][0] == italic:
+            pieces[-1] = (italic, pieces[-1][1] + text)
+        else:
+            pieces.append((italic, text))
+    out: list[str] = []
+    for italic, text in pieces:
+        core = text.strip()
+        if italic and core and len(core) < 80:
+            lead, trail = text[: len(text) - len(text.lstrip())], text[len(text.rstrip()):]
+            out.append(f"{lead}*{core}*{trail}")
+        else:
+            out.append(text)
+    return " ".join("".join(out).split())
 
 
 def _footnote_texts(package_root: etree._Element | None) -> dict[str, str]:

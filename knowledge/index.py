@@ -90,7 +90,11 @@ def split_sentences(text: str) -> list[tuple[str, str]]:
         if not sentence:
             continue
         clauses = [c.strip() for c in _split_outside_parens(sentence) if c.strip()]
-        if len(clauses) > 1 and ":" in clauses[0]:
+        if len(clauses) > 1 and all(":" in c for c in clauses):
+            # "Chỉ tiêu: Tỷ lệ hộ nghèo; Kế hoạch: 3,5%; Thực hiện: 3,12%" (a table row): each cell is
+            # labelled, and the row's name and its figures only mean something together.
+            out.append(("", sentence))
+        elif len(clauses) > 1 and ":" in clauses[0]:
             cut = clauses[0].index(":") + 1
             if not any(":" in c for c in clauses[1:]):
                 # "Kết quả xếp loại: Tổng số … là 35 người: HTXS 9/35; HTTNV 24/35": the items carry no
@@ -207,7 +211,8 @@ class Index:
             ctx_years.add(passage.year)
         ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
         label = passage.label.rstrip(": ")
-        pieces = split_sentences(passage.text)
+        # The header's lines (title, number, place and date) answer together: "ban hành ngày nào, số mấy".
+        pieces = [("", passage.text)] if passage.kind == "meta" else split_sentences(passage.text)
         sentences = [f"{head} {item}" if head else item for head, item in pieces]
         # The label is the paragraph's subject, as if run in: "Trường Tiểu học: Tổng số học sinh là 325".
         all_toks = [self.lex.expand_abbreviations(tokens(f"{label}: {s}" if label else s)) for s in sentences]

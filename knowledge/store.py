@@ -22,7 +22,7 @@ from .document import Document, Figure, Passage, Target
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
-PARSER_VERSION = "9"
+PARSER_VERSION = "10"
 
 
 def _m1_knowledge(db: sqlite_utils.Database) -> None:
@@ -515,7 +515,9 @@ class Store:
 
     # -- feedback -----------------------------------------------------------------------------------
     def record_feedback(self, asker: str, question: str, passage_key: str, helpful: bool) -> None:
+        """One vote per person per answer: pressing again (or changing one's mind) replaces the vote."""
         with self.transaction():
+            self.db.execute("DELETE FROM feedback WHERE asker = ? AND passage_key = ?", [asker, passage_key])
             self.db.execute("INSERT INTO feedback (at, asker, question, passage_key, helpful) VALUES (?, ?, ?, ?, ?)",
                             [time.time(), asker, question[:1000], passage_key, int(helpful)])
 
