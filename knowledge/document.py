@@ -376,7 +376,7 @@ class _Reader:
                 return True
             self._title_open = False
         if line.isupper() or re.match(r"^(Độc lập|CỘNG HÒA)", line):
-            key = "issuer" if "issuer" not in self.meta and "ỦY BAN" in line.upper() else "header"
+            key = "issuer" if "issuer" not in self.meta and re.match(r"(ỦY|UỶ) BAN|UBND", line.upper()) else "header"
             self.meta.setdefault(key, clean_inline(line))
             return True
         return False

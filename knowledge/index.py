@@ -204,9 +204,13 @@ class Index:
         if passage.kind == "faq":
             self._add_curated(passage)
             return
-        ctx_text = " ".join(passage.titles + passage.context + [passage.section, self.doc_titles.get(passage.doc, "")])
+        own_text = " ".join(passage.titles + passage.context + [passage.section])
+        ctx_text = f"{own_text} {self.doc_titles.get(passage.doc, '')}"
         ctx_toks = self.lex.expand_abbreviations(tokens(ctx_text))
-        ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
+        # The years its headings name ("Đánh giá … năm 2023"); the plan's title year only when they name none,
+        # or a 2023 result in the 2024 plan would count as a 2024 figure.
+        ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", own_text)} or \
+            {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
         if passage.year:
             ctx_years.add(passage.year)
         ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}

@@ -102,6 +102,8 @@ class KnowledgeBase:
         years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
         self.plan_year = max(years) if years else None
         self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
+        self._communes = {d.name: fold(m.group("name")) for d in documents if len(documents) > 1
+                          and (m := _COMMUNE.search(d.title))}
         self._build(faq)
 
     def _build(self, faq: list[FaqEntry]) -> None:
@@ -205,6 +207,9 @@ class KnowledgeBase:
             hit = Hit(curated[0], 1.0, 1.0, True, ["asked as curated"])
             return self._answer(hit, query, [hit]), query, [hit]
         hits = self.index.search(query)
+        named = self._named_documents(question)
+        if named:  # "xã Cao Lâu …": only that plan answers, however well another plan's words fit
+            hits = [h for h in hits if h.segment.passage.doc in named]
         chosen, decision = choose(hits, self.index.information(query))
         if decision == "answer" and chosen is not None and _close_call(chosen, hits):
             decision = "suggest"
@@ -246,6 +251,11 @@ class KnowledgeBase:
         """The section; with several documents loaded, which document too."""
         label = self._doc_labels.get(seg.passage.doc)
         return f"{label} — {source_of(seg)}" if label else source_of(seg)
+
+    def _named_documents(self, question: str) -> set[str]:
+        """The loaded plans whose commune the question names (with or without diacritics)."""
+        folded = fold(question)
+        return {doc for doc, commune in self._communes.items() if re.search(rf"\b{re.escape(commune)}\b", folded)}
 
     def _names_another_place(self, query: Query) -> bool:
         """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""
@@ -304,9 +314,7 @@ class KnowledgeBase:
 
     def stats(self) -> dict[str, object]:
         """What the knowledge base holds, for the greeting."""
-        commune = next((m.group(1) for d in self.documents
-                        if (m := re.search(r"\b((?:xã|phường|thị trấn)\s+[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*)", d.title))),
-                       "")
+        commune = next((m.group(1) for d in self.documents if (m := _COMMUNE.search(d.title))), "")
         return {
             "commune": commune,
             "documents": len(self.documents),
@@ -344,6 +352,9 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+_COMMUNE = re.compile(r"\b((?:xã|phường|thị trấn)\s+(?P<name>[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*))")
 
 
 def _short_title(title: str) -> str:

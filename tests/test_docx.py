@@ -235,6 +235,7 @@ def test_the_word_plan_builds_with_every_footnote_attached(opened):
     assert doc.title == "KẾ HOẠCH Phát triển kinh tế - xã hội năm 2025 xã Phú Lương"
     assert doc.meta["number"] == "15/KH-UBND"
     assert doc.meta["place_date"] == "Phú Lương, ngày 10 tháng 01 năm 2025"
+    assert doc.meta["issuer"] == "UBND XÃ PHÚ LƯƠNG"  # the short form names the issuer too
     assert doc.meta["signer"] == "Nguyễn Văn Bình" and "CHỦ TỊCH" in doc.meta["signer_position"]
     assert doc.meta["recipients"] == "UBND huyện; Lưu: VP"
     assert kb.plan_year == 2025 and kb.stats()["commune"] == "xã Phú Lương"
@@ -369,18 +370,12 @@ def test_two_documents_build_together(both_kb):
     ("Tổng thu ngân sách xã năm 2023 là bao nhiêu?", "9.439.014.295 đồng", CAO_LAU_LABEL),
     ("Chỉ tiêu sản lượng lương thực năm 2025 là bao nhiêu?", "1.900 tấn", PHU_LUONG_LABEL),
     ("Chỉ tiêu sản lượng lương thực năm 2024 là bao nhiêu?", "1.105 tấn", CAO_LAU_LABEL),
-    pytest.param(
-        "Xã Cao Lâu tiêm phòng dại cho chó, mèo được bao nhiêu con?", "58 con", CAO_LAU_LABEL,
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG: the commune named in the question only leans towards its document; Cao Lâu's footnote "
-            "writes 'tiêm phòng đại' (sic), so Phú Lương's exact 'tiêm phòng dại … 412 con' wins and a question "
-            "about xã Cao Lâu is answered from xã Phú Lương's plan")), id="cao-lau-named-tiem-phong-dai"),
-    pytest.param(
-        "Năng suất lúa xuân năm 2024 đạt bao nhiêu?", "57 tạ/ha", PHU_LUONG_LABEL,
-        marks=pytest.mark.xfail(strict=True, reason=(
-            "BUG: with several documents every passage's years include its document title's year, so Cao Lâu's "
-            "2023 result (title 'năm 2024') is not penalised for 'năm 2024' and its 2023 figure 50 tạ/ha wins "
-            "over Phú Lương's 2024 figure")), id="lua-xuan-2024-is-phu-luongs"),
+    pytest.param("Xã Cao Lâu tiêm phòng dại cho chó, mèo được bao nhiêu con?", "58 con", CAO_LAU_LABEL,
+                 id="cao-lau-named-tiem-phong-dai"),
+    pytest.param("cao lau tiem phong dai cho cho meo duoc bao nhieu con", "58 con", CAO_LAU_LABEL,
+                 id="cao-lau-named-without-diacritics"),
+    pytest.param("Năng suất lúa xuân năm 2024 đạt bao nhiêu?", "57 tạ/ha", PHU_LUONG_LABEL,
+                 id="lua-xuan-2024-is-phu-luongs"),
 ])
 def test_each_answer_names_its_document_and_a_named_commune_or_year_picks_it(both_kb, question, figure, label):
     reply = answered(both_kb, question)
