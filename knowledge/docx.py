@@ -9,6 +9,7 @@ right after its paragraph — the layout document.py already reads. Tables becom
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docx.opc.exceptions import OpcError
@@ -66,23 +67,50 @@ def _footnote_texts(package_root: etree._Element | None) -> dict[str, str]:
     return texts
 
 
+_FIGURE = re.compile(r"[\d\s.,%/()+-]+")
+
+
+def _row_cells(tr: etree._Element, header: bool) -> list[str]:
+    """One text per grid column: a merged header cell names every column it spans; a merged data cell
+    fills its first column only."""
+    cells: list[str] = []
+    for tc in tr.findall(f"{W}tc"):
+        text = " ".join(_text(p) for p in tc.iter(f"{W}p")).strip()
+        span = tc.find(f"{W}tcPr/{W}gridSpan")
+        n = max(1, int(span.get(f"{W}val") or 1)) if span is not None and (span.get(f"{W}val") or "").isdigit() else 1
+        cells.extend([text] * n if header else [text] + [""] * (n - 1))
+    return cells
+
+
 def _table_lines(table: etree._Element) -> list[str]:
-    rows = []
-    for tr in table.iter(f"{W}tr"):
-        cells = [" ".join(_text(p) for p in tc.iter(f"{W}p")).strip() for tc in tr.iter(f"{W}tc")]
-        rows.append(cells)
-    if not rows:
+    """A table with a header becomes one labelled line per row ("Chỉ tiêu: …; Kế hoạch năm 2024: …"); a
+    header of two rows under merged cells ("Kết quả thống kê" over "Đơn vị tính | Số liệu") is read as one."""
+    trs = table.findall(f"{W}tr")
+    if not trs:
         return []
+    rows = [_row_cells(tr, header=True) for tr in trs[:2]] + [_row_cells(tr, header=False) for tr in trs[2:]]
     header = rows[0]
-    numeric = sum(any(ch.isdigit() for ch in c) for c in header)
-    if len(rows) > 1 and len(header) > 1 and numeric <= len(header) // 2:
-        lines = []
-        for row in rows[1:]:
-            pairs = [f"{h}: {v}" if h else v for h, v in zip(header, row) if v]
-            if pairs:
-                lines.append("; ".join(pairs) + ".")
-        return lines
-    return [" ".join(c for c in row if c) for row in rows if any(row)]
+    numeric = sum(bool(_FIGURE.fullmatch(c)) for c in header if c)
+    if not (len(rows) > 1 and len(header) > 1 and numeric <= len(header) // 2):
+        rows = [_row_cells(tr, header=False) for tr in trs]
+        return [" ".join(c for c in row if c) for row in rows if any(row)]
+    body = rows[1:]
+    merged = len(set(header)) < len(header)
+    second = rows[1] if len(rows) > 2 else []
+    if merged and second and not any(_FIGURE.fullmatch(c) for c in second if c):
+        header = [h if not s or s == h else f"{h} {s}".strip() for h, s in
+                  zip(header, second + [""] * (len(header) - len(second)))]
+        body = rows[2:]
+    else:
+        body = [_row_cells(tr, header=False) for tr in trs[1:]]
+    # A header's asides ("Chỉ tiêu thống kê *(Sử dụng trong kỳ báo cáo…)*") would repeat on every row.
+    header = [re.sub(r"\s*\*?\([^)]*\)\*?", "", h).strip() or h for h in header]
+    lines = []
+    for row in body:
+        pairs = [f"{h}: {v}" if h else v for h, v in zip(header, row) if v]
+        if pairs:
+            lines.append("; ".join(pairs) + ".")
+    return lines
 
 
 def docx_to_text(path: str | Path) -> str:

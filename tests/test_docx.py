@@ -509,3 +509,22 @@ def test_a_docx_with_a_cut_xml_part_is_unreadable_source(tmp_path, plan_docx, pa
     _rewrite(path, lambda parts: parts.__setitem__(part, parts[part][: len(parts[part]) // 2]))
     with pytest.raises(UnreadableSource):
         parse_source(path)
+
+
+def test_a_header_of_two_rows_under_merged_cells_labels_each_figure(tmp_path):
+    """"Kết quả" spans "Đơn vị tính" and "Số liệu": each figure is labelled with its own column, a header's
+    aside in parentheses is left out, and a header naming a year is still a header."""
+    doc = WordDocument()
+    doc.add_paragraph("Phụ lục")
+    table = doc.add_table(rows=4, cols=3)
+    table.cell(0, 0).text = "Chỉ tiêu (dùng cho báo cáo năm)"
+    table.cell(0, 1).merge(table.cell(0, 2)).text = "Kết quả năm 2025"
+    table.cell(1, 1).text, table.cell(1, 2).text = "Đơn vị tính", "Số liệu"
+    table.cell(2, 0).text, table.cell(2, 1).text, table.cell(2, 2).text = "Tỷ lệ hồ sơ đúng hạn", "%", "99,10"
+    table.cell(3, 0).text, table.cell(3, 1).text, table.cell(3, 2).text = "Số phiếu khảo sát", "Phiếu", "25.898"
+    path = tmp_path / "merged.docx"
+    doc.save(str(path))
+    lines = docx_to_text(path).splitlines()
+    assert "Chỉ tiêu: Tỷ lệ hồ sơ đúng hạn; Kết quả năm 2025 Đơn vị tính: %; Kết quả năm 2025 Số liệu: 99,10." \
+        in lines, lines
+    assert not any("Đơn vị tính" in line and "Tỷ lệ" not in line and "phiếu" not in line for line in lines), lines
