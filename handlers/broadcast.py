@@ -14,12 +14,12 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from knowledge.summary import build_summary, figure_line, summary_due
@@ -27,6 +27,7 @@ from knowledge.text import format_number
 
 from .common import Services, esc, keyboard, lang_of, logged, send_html, services, tr, user_hash
 from .official import allowed, role
+from .ratelimit import retry_seconds
 
 log = logging.getLogger("troly.broadcast")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -80,26 +81,47 @@ class Deliverer:
         self.lock = asyncio.Lock()
         self.wakeup = asyncio.Event()
 
-    async def run_open(self, bot: Bot) -> None:
-        """Deliver every open broadcast (resumed after a restart, or just created)."""
+    @property
+    def busy(self) -> bool:
+        return self.lock.locked()
+
+    async def run_open(self, bot: Bot, keep_going: Callable[[], bool] = lambda: True) -> None:
+        """Deliver every open broadcast (resumed after a restart, or just created). When ``keep_going`` turns
+        false (the bot is stopping) it stops after the message in hand; the rest stay pending for the next
+        start, so a stop never waits for a whole broadcast."""
         async with self.lock:
             for broadcast_id, _, texts in self.s.store.open_broadcasts():
-                await self._deliver(bot, broadcast_id, texts)
+                if not await self._deliver(bot, broadcast_id, texts, keep_going):
+                    return
 
-    async def _deliver(self, bot: Bot, broadcast_id: int, texts: dict[str, str]) -> None:
+    async def _deliver(self, bot: Bot, broadcast_id: int, texts: dict[str, str],
+                       keep_going: Callable[[], bool]) -> bool:
+        """A chat that fails for a passing reason (5xx, a time-out) goes back in the queue behind the others,
+        so one bad chat never holds up the rest; after ``retries`` more tries it is 'failed'."""
         store = self.s.store
         while batch := store.next_pending(broadcast_id, 200):
-            for chat_id, lang in batch:
+            settled = False
+            for chat_id, lang, attempts in batch:
+                if not keep_going():
+                    log.info("broadcast=%d paused at stop: %s", broadcast_id, store.delivery_counts(broadcast_id))
+                    return False
                 store.mark_delivery(broadcast_id, chat_id, "sending", attempt=True)  # committed first
                 state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"])
+                if state == "retry":
+                    state = "failed" if attempts >= self.retries else "pending"
+                settled = settled or state != "pending"
                 store.mark_delivery(broadcast_id, chat_id, state, message_id=message_id, error=error)
                 if state != "sent":
                     log.info("broadcast=%d chat=%s %s: %s", broadcast_id, user_hash(chat_id), state, error)
+            if not settled:  # only chats that keep failing are left: give them a moment
+                await asyncio.sleep(self.backoff * 2 ** min(batch[0][2], 6))
         store.finish_broadcast(broadcast_id)
         log.info("broadcast=%d done: %s", broadcast_id, store.delivery_counts(broadcast_id))
+        return True
 
     async def _send(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
-        for attempt in range(self.retries + 1):
+        """One try: 'sent', 'blocked', 'failed' (for good), or 'retry' (worth another try later)."""
+        for _ in range(3):  # a RetryAfter waited out, a migrated group followed, then the send itself
             try:
                 message = await bot.send_message(chat_id, text)
                 return "sent", message.message_id, None
@@ -109,14 +131,14 @@ class Deliverer:
                 if "not found" in str(err).lower() or "deactivated" in str(err).lower():
                     return "blocked", None, str(err)[:200]
                 return "failed", None, str(err)[:200]
+            except ChatMigrated as err:  # the group became a supergroup: follow it, and its subscription
+                self.s.store.migrate_chat(chat_id, err.new_chat_id)
+                chat_id = err.new_chat_id
             except RetryAfter as err:  # the limiter gave up waiting: back off and try again
-                await asyncio.sleep(float(err.retry_after.total_seconds()
-                                          if hasattr(err.retry_after, "total_seconds") else err.retry_after))
-            except (NetworkError, TelegramError) as err:  # 5xx, time-outs: try again, then give up
-                if attempt >= self.retries:
-                    return "failed", None, str(err)[:200]
-                await asyncio.sleep(self.backoff * 2**attempt)
-        return "failed", None, "retries exhausted"
+                await asyncio.sleep(retry_seconds(err))
+            except (NetworkError, TelegramError) as err:  # 5xx, time-outs
+                return "retry", None, str(err)[:200]
+        return "retry", None, "flood control or migration did not settle"
 
 
 def deliverer(application: Application) -> Deliverer:
@@ -130,7 +152,8 @@ def start_delivery(application: Application) -> None:
     """Deliver in the background: answering questions goes on meanwhile."""
     if not application.running:  # not serving yet: the daily job's first tick starts it
         return
-    application.create_task(deliverer(application).run_open(application.bot), name="broadcast-delivery")
+    application.create_task(deliverer(application).run_open(application.bot, lambda: application.running),
+                            name="broadcast-delivery")
 
 
 # -- the daily job ----------------------------------------------------------------------------------
@@ -151,6 +174,9 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     now_local = s.clock().astimezone(TZ)
     created = today_summary(s, now_local)
     if created is None:
+        # A broadcast left open by a stop or a crash (or whose start found the bot not yet serving) resumes.
+        if not deliverer(context.application).busy and s.store.open_broadcasts():
+            start_delivery(context.application)
         return
     log.info("daily summary %s: broadcast=%d", now_local.date(), created)
     start_delivery(context.application)
@@ -258,15 +284,17 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if pending is None:
         await send_html(update, context, tr(lang, "update.expired"))
         return
-    if kind == "ax":
-        s.store.cancel_pending(token)
-        await send_html(update, context, tr(lang, "update.cancelled"), edit=True)
+    if kind == "ax":  # after Gửi (a double tap, a stale keyboard) it is too late to cancel: say so
+        cancelled = s.store.cancel_pending(token)
+        await send_html(update, context, tr(lang, "update.cancelled" if cancelled else "announce.already"),
+                        edit=True)
         return
     if not await allowed(update, context, "thongbao:confirm") or pending[2] == "cancelled":
         return
     text = pending[1]["announcement"]
     texts = {lng: tr(lng, "announce.header") + "\n" + esc(text) for lng in ("vi", "en")}
     created = s.store.create_broadcast("announcement", texts, created_by=pending[0], request=token)
+    s.store.close_pending(token)
     if created is None:
         await send_html(update, context, tr(lang, "announce.already"), edit=True)
         return

@@ -16,6 +16,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from knowledge.i18n import DEFAULT_LANG, LANGS, t
@@ -126,7 +127,11 @@ async def send_html(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         return None
     query = update.callback_query
     if edit and query is not None and query.message is not None and len(pieces) == 1:
-        await query.edit_message_text(pieces[0], reply_markup=markup)
+        try:
+            await query.edit_message_text(pieces[0], reply_markup=markup)
+        except BadRequest as err:  # a second tap: the message already says this
+            if "not modified" not in str(err).lower():
+                raise
         return None
     last: Message | None = None
     for i, piece in enumerate(pieces):

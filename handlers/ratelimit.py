@@ -9,14 +9,16 @@ sliding window of send times, so no window ever holds more than the limit.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import time
-from collections import deque
+import warnings
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger("troly.ratelimit")
 
@@ -25,24 +27,39 @@ SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMe
 
 
 class Window:
-    """At most ``limit`` events in any ``period`` seconds."""
+    """At most ``limit`` sends in any ``period`` seconds, each counted from the moment it starts until its
+    answer is back: the server counts arrivals, which fall somewhere in between, so no window of arrivals
+    can ever hold more than ``limit``, whatever the network's jitter."""
 
     def __init__(self, limit: int, period: float) -> None:
         self.limit = limit
         self.period = period
-        self.times: deque[float] = deque()
+        self.sends: list[list[float]] = []  # [last moment it was in flight]; at most ``limit`` of them
         self.lock = asyncio.Lock()
 
-    async def take(self, clock: Callable[[], float] = time.monotonic) -> None:
+    async def take(self, clock: Callable[[], float] = time.monotonic) -> list[float]:
+        """Wait for room; the returned cell is the send's: ``done`` stamps it when the answer is back."""
         async with self.lock:  # FIFO: waiters are served in arrival order
             while True:
                 now = clock()
-                while self.times and now - self.times[0] >= self.period:
-                    self.times.popleft()
-                if len(self.times) < self.limit:
-                    self.times.append(now)
-                    return
-                await asyncio.sleep(self.period - (now - self.times[0]) + 0.001)
+                self.sends = [c for c in self.sends if now - c[0] < self.period]
+                if len(self.sends) < self.limit:
+                    cell = [now]
+                    self.sends.append(cell)
+                    return cell
+                await asyncio.sleep(self.period - (now - min(c[0] for c in self.sends)) + 0.001)
+
+    @staticmethod
+    def done(cell: list[float], clock: Callable[[], float] = time.monotonic) -> None:
+        cell[0] = max(cell[0], clock())
+
+
+def retry_seconds(err: RetryAfter) -> float:
+    """How long Telegram asked us to wait (PTB 22 warns on reading it as an int: read it either way)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = err.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 class StrictRateLimiter(BaseRateLimiter[int]):
@@ -79,19 +96,22 @@ class StrictRateLimiter(BaseRateLimiter[int]):
         limited = endpoint in SENDING
         chat_id = data.get("chat_id")
         for attempt in range(self.max_retries + 1):
+            cells: list[list[float]] = []
             if limited:
                 if chat_id is not None:
-                    await self._chat_window(int(chat_id) if str(chat_id).lstrip("-").isdigit()
-                                            else str(chat_id)).take()
-                await self.overall.take()
+                    cells.append(await self._chat_window(int(chat_id) if str(chat_id).lstrip("-").isdigit()
+                                                         else str(chat_id)).take())
+                cells.append(await self.overall.take())
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as err:
                 if attempt >= self.max_retries:
                     raise
                 self.retries += 1
-                wait = err.retry_after.total_seconds() if hasattr(err.retry_after, "total_seconds") \
-                    else float(err.retry_after)
+                wait = retry_seconds(err)
                 log.info("RetryAfter %.1f s on %s", wait, endpoint)
                 await asyncio.sleep(wait)
+            finally:
+                for cell in cells:
+                    Window.done(cell)
         raise AssertionError("unreachable")

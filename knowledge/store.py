@@ -260,6 +260,9 @@ class Store:
                 "ON CONFLICT(id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at",
                 [user_id, lang, now, now],
             )
+            # Their own chat's daily summary follows (a private chat's id is the person's id).
+            self.db.execute("UPDATE subscriptions SET lang = ? WHERE chat_id = ? AND chat_type = 'private'",
+                            [lang, user_id])
 
     # -- roles ---------------------------------------------------------------------------------------
     def role_of(self, user_id: int) -> str | None:
@@ -383,7 +386,7 @@ class Store:
             self.db.execute(
                 "INSERT INTO subscriptions (chat_id, chat_type, lang, active, subscribed_at, by_user)"
                 " VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(chat_id) DO UPDATE SET active = 1, lang = excluded.lang,"
-                " chat_type = excluded.chat_type, ended_at = NULL, end_reason = NULL,"
+                " chat_type = excluded.chat_type, ended_at = NULL, end_reason = NULL, by_user = excluded.by_user,"
                 " subscribed_at = CASE WHEN subscriptions.active = 1 THEN subscriptions.subscribed_at"
                 " ELSE excluded.subscribed_at END",
                 [chat_id, chat_type, lang, now, by_user],
@@ -394,6 +397,19 @@ class Store:
         with self.transaction():
             cur = self.db.execute("UPDATE subscriptions SET active = 0, ended_at = ?, end_reason = ?"
                                   " WHERE chat_id = ? AND active = 1", [time.time(), reason, chat_id])
+            return cur.rowcount == 1
+
+    def migrate_chat(self, old_id: int, new_id: int) -> None:
+        """A group became a supergroup (a new id): its subscription moves with it."""
+        with self.transaction():
+            if not self.db.execute("SELECT 1 FROM subscriptions WHERE chat_id = ?", [new_id]).fetchone():
+                self.db.execute("UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", [new_id, old_id])
+            self._audit(None, "migrate_chat", f"{old_id} -> {new_id}", True)
+
+    def close_pending(self, token: str) -> bool:
+        """An open preview acted on (an announcement sent): a later Hủy finds it done, not open."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE pending SET state = 'done' WHERE token = ? AND state = 'open'", [token])
             return cur.rowcount == 1
 
     def subscribers(self) -> list[tuple[int, str]]:
@@ -435,10 +451,11 @@ class Store:
     def summary_exists(self, day: str) -> bool:
         return bool(self.db.execute("SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone())
 
-    def next_pending(self, broadcast_id: int, limit: int = 50) -> list[tuple[int, str]]:
-        return [(r[0], r[1] or "vi") for r in self.db.execute(
-            "SELECT chat_id, lang FROM deliveries WHERE broadcast_id = ? AND state = 'pending'"
-            " ORDER BY chat_id LIMIT ?", [broadcast_id, limit]).fetchall()]
+    def next_pending(self, broadcast_id: int, limit: int = 50) -> list[tuple[int, str, int]]:
+        """(chat, language, attempts so far): first those not yet tried, so a failing chat waits its turn."""
+        return [(r[0], r[1] or "vi", r[2]) for r in self.db.execute(
+            "SELECT chat_id, lang, attempts FROM deliveries WHERE broadcast_id = ? AND state = 'pending'"
+            " ORDER BY attempts, chat_id LIMIT ?", [broadcast_id, limit]).fetchall()]
 
     def mark_delivery(self, broadcast_id: int, chat_id: int, state: str, message_id: int | None = None,
                       error: str | None = None, attempt: bool = False) -> None:
