@@ -30,6 +30,7 @@ from handlers import admin, broadcast, citizen, official, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
+from handlers.ordering import PerChatProcessor
 from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase, UnreadableSource
@@ -181,6 +182,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
         .token(token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(post_init)
+        .concurrent_updates(PerChatProcessor())  # chats side by side, each chat in order
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url(base_url))
