@@ -37,9 +37,9 @@ from typing import Any
 from handlers.ratelimit import StrictRateLimiter, Window
 
 try:
-    from .fake_bot_api import ApiError, Call, FakeBotAPI, _Handler, _Server
+    from .fake_bot_api import ApiError, Call, FakeBotAPI
 except ImportError:  # imported as a top-level module (bench/, or tests/ on sys.path)
-    from fake_bot_api import ApiError, Call, FakeBotAPI, _Handler, _Server  # type: ignore[no-redef]
+    from fake_bot_api import ApiError, Call, FakeBotAPI  # type: ignore[no-redef]
 
 LIMITED = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup"})
 BLOCKED = "Forbidden: bot was blocked by the user"
@@ -74,14 +74,6 @@ class LimitedBotAPI(FakeBotAPI):
         self._arrivals: deque[float] = deque()
         self.counts: Counter[str] = Counter()  # "accepted", "429", "5xx", "403"
         self.peak = 0  # the most sending calls seen in one window
-
-    def start(self) -> LimitedBotAPI:
-        """As FakeBotAPI's, with TCP_NODELAY on every connection (see :class:`_NoDelayHandler`)."""
-        self._httpd = _Server(("127.0.0.1", 0), _NoDelayHandler, self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="limited-bot-api", daemon=True)
-        self._thread.start()
-        return self
 
     # -- the rules ---------------------------------------------------------------------------------------
     def is_blocked(self, chat_id: Any) -> bool:
@@ -162,14 +154,6 @@ class LimitedBotAPI(FakeBotAPI):
         return Counter(c.params.get("chat_id") for c in self.calls_to("sendMessage")
                        if c.error is not None and c.error.startswith(prefix)
                        and (predicate is None or predicate(c)))
-
-
-class _NoDelayHandler(_Handler):
-    """The answer's headers and body go out as two writes; with Nagle's algorithm on, the second waits for
-    the client's delayed ACK (about 40 ms on Linux), which would cap a one-at-a-time sender at ~25 calls/s,
-    far below any flood limit worth testing. Telegram's servers answer at once."""
-
-    disable_nagle_algorithm = True
 
 
 class ScaledRateLimiter(StrictRateLimiter):

@@ -30,7 +30,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ import pytest
 
 from knowledge.text import format_number
 
-from .fake_bot_api import Call, FakeBotAPI, _Handler, _Server
+from .fake_bot_api import Call, FakeBotAPI
 from .test_e2e import NETWORK_GUARD, SCRUBBED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,26 +145,9 @@ def ok_token(call: Call) -> str | None:
     return next((d[3:] for _, d in call.buttons if d.startswith("ok:")), None)
 
 
-class _NoDelayHandler(_Handler):
-    # The fake server answers in two writes (headers, then body); with Nagle's algorithm on, each answer then
-    # waits for the client's delayed ACK, about 40 ms on Linux, and 200 figures take half a minute longer.
-    disable_nagle_algorithm = True
-
-
-class FastFakeBotAPI(FakeBotAPI):
-    """tests.fake_bot_api.FakeBotAPI with TCP_NODELAY on its connections; otherwise the same server."""
-
-    def start(self) -> FastFakeBotAPI:
-        self._httpd = _Server(("127.0.0.1", 0), _NoDelayHandler, self)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-bot-api", daemon=True)
-        self._thread.start()
-        return self
-
-
 @pytest.fixture
 def api():
-    with FastFakeBotAPI(token=TOKEN) as server:
+    with FakeBotAPI(token=TOKEN) as server:
         yield server
 
 
