@@ -217,12 +217,17 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
         await send_html(update, context, tr(lang, "update.expired"))
         return
     owner, payload, state = pending
-    if not await allowed(update, context, "capnhat:confirm") or (owner != user.id and role(update, context) != "admin"):
+    if not await allowed(update, context, "capnhat:confirm"):
+        return
+    if owner != user.id and role(update, context) != "admin":  # someone else's preview
+        await send_html(update, context, tr(lang, "update.not_yours"))
         return
     if state == "cancelled":
         await send_html(update, context, tr(lang, "update.was_cancelled"))
         return
-    _, wrote = s.store.confirm_figure(token, user.full_name)  # committed before anything is said
+    # The figure is the official's who previewed it (an admin confirming it is in the audit log).
+    name = user.full_name if owner == user.id else s.store.name_of(owner)
+    _, wrote = s.store.confirm_figure(token, name)  # committed before anything is said
     metric = s.registry.get(payload["metric"])
     progress = s.registry.progress(metric, s.store.figures(metric.key, include_undone=False)) if metric else None
     key = "update.saved" if wrote else "update.already_saved"

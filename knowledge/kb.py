@@ -7,6 +7,7 @@ changes; the in-memory index is rebuilt from the cache at every start, which tak
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import time
@@ -14,6 +15,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from lxml.etree import XMLSyntaxError
 from rapidfuzz import fuzz, process
@@ -238,7 +240,7 @@ class KnowledgeBase:
         """A tracked figure, from the officials' log: the figure, when it was logged, and the target it counts
         towards (with the plan's section for the target)."""
         metric = progress.metric
-        stamp = time.strftime("%d/%m/%Y", time.localtime(progress.updated_at or 0))
+        stamp = dt.datetime.fromtimestamp(progress.updated_at or 0, LOCAL_TZ).strftime("%d/%m/%Y")
         target = next((p for p in self.passages.values() if p.kind == "target" and p.target == metric.target_number),
                       None)
         section = f"{target.section}, chỉ tiêu {target.target}" if target else (metric.target_text or "")
@@ -354,6 +356,7 @@ class KnowledgeBase:
         return "\n".join(lines)
 
 
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the commune's dates, whatever the server's clock says
 _COMMUNE = re.compile(r"\b((?:xã|phường|thị trấn)\s+(?P<name>[A-ZĐ]\w*(?:\s+[A-ZĐ]\w*)*))")
 
 

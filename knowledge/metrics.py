@@ -170,7 +170,7 @@ class Registry:
         if not raw:
             parsed.problem = "update.empty"
             return parsed
-        village, rest = self.village_in(raw)
+        village, rest = self.village_in(raw.replace("\u2212", "-"))  # a phone's "−3" is minus three
         parsed.village = village
         status = next((v for k, v in sorted(STATUSES.items(), key=lambda kv: -len(kv[0]))
                        if re.search(rf"\b{k}\b\s*$", rest)), None)

@@ -269,6 +269,10 @@ class Store:
         row = self.db.execute("SELECT role FROM users WHERE id = ?", [user_id]).fetchone()
         return row[0] if row and row[0] else None
 
+    def name_of(self, user_id: int) -> str | None:
+        row = self.db.execute("SELECT name FROM users WHERE id = ?", [user_id]).fetchone()
+        return row[0] if row else None
+
     def set_role(self, user_id: int, role: str | None, name: str | None, by: int | None) -> None:
         now = time.time()
         with self.transaction():

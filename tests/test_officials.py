@@ -318,12 +318,14 @@ async def test_an_unknown_token_is_expired(staffed):
 async def test_another_official_cannot_confirm_my_preview_but_the_admin_can(staffed):
     _, message_id, token = await staffed.preview("trong rung 2 ha", OFFICIAL)
     calls = await staffed.press(f"ok:{token}", OFFICIAL2, message_id)
-    assert texts(calls) == [] and staffed.store.figures() == []
+    assert texts(calls) == ["Bản xem trước này là của cán bộ khác; chỉ người gửi (hoặc quản trị viên) mới xác "
+                            "nhận được."] and staffed.store.figures() == []
     stranger = await staffed.press(f"ok:{token}", CITIZEN, message_id)
     assert REFUSED in texts(stranger)[0] and staffed.store.figures() == []
     assert "Đã lưu." in texts(await staffed.press(f"ok:{token}", ADMIN, message_id))[0]
     [row] = staffed.store.figures()
     assert row["user_id"] == OFFICIAL and row["request"] == token
+    assert row["user_name"] == staffed.store.name_of(OFFICIAL)  # the official's figure, not the admin's name
 
 
 async def test_a_preview_survives_a_restart(kb, tmp_path):
@@ -338,10 +340,11 @@ async def test_a_preview_survives_a_restart(kb, tmp_path):
 @pytest.mark.parametrize(("typed", "wanted"), [
     ("trồng rừng 12,5 tấn", "Đơn vị «tan» không dùng được cho chỉ số này (đơn vị của nó là ha)."),
     ("trồng rừng -3", "Giá trị không được âm."),
+    ("trồng rừng −3", "Giá trị không được âm."),  # a phone's minus sign
     ("xyz 12", "Không nhận ra chỉ số này."),
     ("trồng rừng abc", None),
     ("an ninh 5", "Chỉ số này ghi bằng trạng thái"),
-], ids=["wrong-unit", "negative", "unknown", "no-value-offers-the-metric", "status-expected"])
+], ids=["wrong-unit", "negative", "unicode-minus", "unknown", "no-value-offers-the-metric", "status-expected"])
 async def test_a_bad_update_is_explained_and_nothing_is_pending(staffed, typed, wanted):
     calls = await staffed.say(f"/capnhat {typed}", OFFICIAL)
     [text] = texts(calls)
