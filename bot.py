@@ -33,7 +33,7 @@ from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.ordering import PerChatProcessor
 from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
-from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, KnowledgeBase, UnreadableSource
+from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, BuildReport, KnowledgeBase, UnreadableSource
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
 from knowledge.summary import parse_time
@@ -68,13 +68,19 @@ def check_sources(sources: list[Path]) -> None:
             raise UserError(t("error.source_format", path=s, formats=", ".join(SOURCE_FORMATS)))
 
 
-def open_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store]:
+def load_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store, BuildReport]:
+    """The knowledge base on BOT_DB, built from ``sources`` if they changed; a bad source is a UserError."""
     check_sources(sources)
     store = Store(db_path())
     try:
         kb, report = KnowledgeBase.open(store, sources, rebuild=rebuild)
     except UnreadableSource as err:
         raise UserError(t("error.source_unreadable", path=err.path)) from None
+    return kb, store, report
+
+
+def open_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store]:
+    kb, store, report = load_kb(sources, rebuild)
     log.info("knowledge base ready: %s", report)
     return kb, store
 
@@ -132,13 +138,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    sources = sources_from_env(args.source)
-    check_sources(sources)
-    store = Store(db_path())
-    try:
-        _, report = KnowledgeBase.open(store, sources, rebuild=True)
-    except UnreadableSource as err:
-        raise UserError(t("error.source_unreadable", path=err.path)) from None
+    _, _, report = load_kb(sources_from_env(args.source), rebuild=True)
     print(t("build.summary", documents=report.documents, sections=report.sections, passages=report.passages,
             footnotes=report.footnotes_attached, attached=report.footnotes_attached,
             found=report.footnotes_found, targets=report.targets, faq=report.faq, ms=round(report.ms)))

@@ -17,7 +17,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Update
+from telegram import Bot, Chat, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -202,28 +202,29 @@ async def on_start(application: Application) -> None:
 
 # -- commands ---------------------------------------------------------------------------------------
 
-async def _may_manage_subscription(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """In a group only its admins (or the commune's officials) may subscribe or unsubscribe it."""
+async def _managed_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Chat | None:
+    """The chat whose subscription may change: any private chat; a group only by its admins (or the
+    commune's officials). Otherwise it says why not, and gives None."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None or chat.type == ChatType.PRIVATE or role(update, context):
-        return True
+        return chat
     try:
         member = await context.bot.get_chat_member(chat.id, user.id)
     except TelegramError:
-        return False
-    return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+        member = None
+    if member is not None and member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER):
+        return chat
+    await send_html(update, context, tr(lang_of(update, context), "subscribe.group_admins"))
+    return None
 
 
 @logged("/dangky")
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/dangky: the daily summary, in this chat's language."""
-    lang = lang_of(update, context)
-    chat = update.effective_chat
+    chat = await _managed_chat(update, context)
     if chat is None:
         return
-    if not await _may_manage_subscription(update, context):
-        await send_html(update, context, tr(lang, "subscribe.group_admins"))
-        return
+    lang = lang_of(update, context)
     new = services(context).store.subscribe(chat.id, chat.type, lang,
                                             update.effective_user.id if update.effective_user else None)
     hour = services(context).summary_time.strftime("%H:%M")
@@ -233,15 +234,12 @@ async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 @logged("/huydangky")
 async def cmd_unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/huydangky: no more daily summaries."""
-    lang = lang_of(update, context)
-    chat = update.effective_chat
+    chat = await _managed_chat(update, context)
     if chat is None:
         return
-    if not await _may_manage_subscription(update, context):
-        await send_html(update, context, tr(lang, "subscribe.group_admins"))
-        return
     ended = services(context).store.unsubscribe(chat.id, "asked")
-    await send_html(update, context, tr(lang, "unsubscribe.done" if ended else "unsubscribe.not_subscribed"))
+    await send_html(update, context, tr(lang_of(update, context),
+                                        "unsubscribe.done" if ended else "unsubscribe.not_subscribed"))
 
 
 @logged("/tomtat")

@@ -20,6 +20,7 @@ from handlers.localapi import BOT_ID, BOT_USERNAME, LocalBotAPI, callback_update
 from knowledge.kb import KnowledgeBase
 from knowledge.store import Store
 
+from .chat import buttons, texts
 from .telegram_html import html_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,19 +59,6 @@ class Chat:
         return [{"method": c.method, **c.params} for c in self.api.calls[before:]]
 
 
-def texts(calls: list[dict]) -> list[str]:
-    return [c["text"] for c in calls if c["method"] in ("sendMessage", "editMessageText")]
-
-
-def buttons(calls: list[dict]) -> list[tuple[str, str]]:
-    out = []
-    for c in calls:
-        markup = c.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        for row in (markup or {}).get("inline_keyboard", []):
-            out.extend((b["text"], b["callback_data"]) for b in row)
-    return out
 
 
 @pytest.fixture

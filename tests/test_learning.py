@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,8 @@ from handlers.localapi import LocalBotAPI, callback_update, message_update
 from handlers.official import CURATED_COLUMNS
 from knowledge.kb import KnowledgeBase
 from knowledge.store import Store
+
+from .chat import buttons, texts
 
 ADMIN = 42
 OFFICIAL = 43
@@ -90,19 +91,6 @@ class Desk:
         return done
 
 
-def texts(calls: list[dict]) -> list[str]:
-    return [c["text"] for c in calls if c["method"] in ("sendMessage", "editMessageText")]
-
-
-def buttons(calls: list[dict]) -> list[tuple[str, str]]:
-    out = []
-    for c in calls:
-        markup = c.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        for row in (markup or {}).get("inline_keyboard", []):
-            out.extend((b["text"], b["callback_data"]) for b in row)
-    return out
 
 
 def uploads(calls: list[dict]) -> dict[str, bytes]:

@@ -9,7 +9,6 @@ import asyncio
 import csv
 import io
 import itertools
-import json
 import sqlite3
 import threading
 from pathlib import Path
@@ -27,6 +26,8 @@ from handlers.official import AUDIT_COLUMNS, FIGURE_COLUMNS, when
 from knowledge.kb import KnowledgeBase
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
+
+from .chat import buttons, texts
 
 ADMIN = 1001
 OFFICIAL = 2002
@@ -103,19 +104,6 @@ class Desk:
         return self.store.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
 
 
-def texts(calls: list[dict]) -> list[str]:
-    return [c["text"] for c in calls if c["method"] in ("sendMessage", "editMessageText")]
-
-
-def buttons(calls: list[dict]) -> list[tuple[str, str]]:
-    out = []
-    for c in calls:
-        markup = c.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        for row in (markup or {}).get("inline_keyboard", []):
-            out.extend((b["text"], b["callback_data"]) for b in row)
-    return out
 
 
 def preview_of(calls: list[dict]) -> tuple[str, int, str]:
