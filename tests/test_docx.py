@@ -24,7 +24,7 @@ from knowledge.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CAO_LAU = ROOT / "data" / "ke-hoach-ptktxh-2024-xa-cao-lau.txt"
-REPORTS = Path(__file__).resolve().parents[2] / "shared" / "source" / "others"  # ../shared beside the checkout
+REPORTS = Path(__file__).resolve().parent / "fixtures"  # two real provincial reports, shipped with the tests
 REPORT_2025 = REPORTS / "lam-dong-bao-cao-cchc-2025.docx"
 REPORT_Q1_2026 = REPORTS / "lam-dong-bao-cao-cchc-quy-1-2026.docx"
 needs_reports = pytest.mark.skipif(not (REPORT_2025.is_file() and REPORT_Q1_2026.is_file()),
