@@ -46,8 +46,8 @@ from .test_e2e import NETWORK_GUARD, SCRUBBED
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:DURABILITY-token"
 SEED = 2024
-FIGURES = 200
-KILLS = 6
+FIGURES = 120
+KILLS = 5
 OFFICIALS = [910_000_000 + i for i in range(100)]
 STARTUP = 30.0  # generous: a busy machine; it usually starts in about a second
 RESEND = 1.2  # no answer this long after the bot is up again: the update was lost, the official repeats it
