@@ -34,6 +34,7 @@ from handlers.ordering import PerChatProcessor
 from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, BuildReport, KnowledgeBase, UnreadableSource
+from knowledge.lexicon import DATA_DIR
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
 from knowledge.summary import parse_time
@@ -42,14 +43,27 @@ ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("troly")
 
 
+def data_dir() -> Path:
+    """The commune's data folder (BOT_DATA): commune.yaml, metrics.yaml, faq.yaml and its plan(s). Another
+    commune runs the same code with its own folder; the language files fall back to the project's data/."""
+    return Path(os.environ.get("BOT_DATA") or DATA_DIR)
+
+
 def sources_from_env(cli: list[str] | None = None) -> list[Path]:
-    """Sources named on the command line, else in BOT_SOURCE (':'-separated), else the copy in data/."""
+    """Sources named on the command line, else in BOT_SOURCE (':'-separated), else the plan(s) in the data
+    folder (data/: Cao Lâu's copy)."""
     if cli:
         return [Path(s) for s in cli]
     env = os.environ.get("BOT_SOURCE", "").strip()
     if env:
         return [Path(s) for s in env.split(":") if s.strip()]
-    return [DEFAULT_SOURCE]
+    if data_dir() == DATA_DIR:
+        return [DEFAULT_SOURCE]
+    plans = sorted(p for p in data_dir().iterdir() if p.suffix.lower() in SOURCE_FORMATS) \
+        if data_dir().is_dir() else []
+    if not plans:
+        raise UserError(t("error.source_missing", path=data_dir()))
+    return plans
 
 
 def db_path() -> Path:
@@ -73,7 +87,7 @@ def load_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, 
     check_sources(sources)
     store = Store(db_path())
     try:
-        kb, report = KnowledgeBase.open(store, sources, rebuild=rebuild)
+        kb, report = KnowledgeBase.open(store, sources, data_dir=data_dir(), rebuild=rebuild)
     except UnreadableSource as err:
         raise UserError(t("error.source_unreadable", path=err.path)) from None
     return kb, store, report
@@ -114,7 +128,7 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
 def cmd_ask(args: argparse.Namespace) -> int:
     kb, store = open_kb(sources_from_env(args.source))
     kb.teach(store.curated())
-    kb.live = LiveFigures(Registry.load(), lambda key: store.figures(key, include_undone=False))
+    kb.live = LiveFigures(Registry.load(data_dir()), lambda key: store.figures(key, include_undone=False))
     if args.jsonl:
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, not a crash
         for line in sys.stdin:
@@ -209,7 +223,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
 def open_services(sources: list[Path]) -> Services:
     kb, store = open_kb(sources)
     kb.teach(store.curated())
-    registry = Registry.load()
+    registry = Registry.load(data_dir())
     kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
     return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids(),
                     summary_time=parse_time(os.environ.get("DAILY_SUMMARY_TIME", "07:00")))

@@ -25,6 +25,13 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: 10× faster
 
 
+def data_file(data_dir: Path, name: str) -> Path:
+    """A commune's own copy of a data file if its folder has one, else the project's (the language files,
+    synonyms, glossary and cues, serve every commune)."""
+    own = data_dir / name
+    return own if own.exists() else DATA_DIR / name
+
+
 def load_yaml(path: Path) -> dict | list:
     """A data file, or {} when it is absent."""
     if not path.exists():
@@ -83,9 +90,9 @@ class Lexicon:
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> Lexicon:
-        syn = load_yaml(data_dir / "synonyms.yaml")
-        glo = load_yaml(data_dir / "glossary.yaml")
-        cues = load_yaml(data_dir / "cues.yaml")
+        syn = load_yaml(data_file(data_dir, "synonyms.yaml"))
+        glo = load_yaml(data_file(data_dir, "glossary.yaml"))
+        cues = load_yaml(data_file(data_dir, "cues.yaml"))
         lex = cls()
         for key, value in (syn.get("abbreviations") or {}).items():
             k, v = _phrase(key), _phrase(value)

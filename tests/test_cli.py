@@ -442,3 +442,27 @@ def test_user_errors_get_a_message_not_a_traceback(runs, name):
     assert run.rc != 0
     assert run.stderr.strip()
     no_traceback(run)
+
+
+def test_another_commune_runs_the_same_code_with_its_own_data_folder(tmp_path):
+    """BOT_DATA names a folder with the commune's plan and configuration; nothing else changes."""
+    folder = tmp_path / "xa-moi"
+    folder.mkdir()
+    plan = (ROOT / "data" / "ke-hoach-ptktxh-2024-xa-cao-lau.txt").read_text(encoding="utf-8")
+    (folder / "ke-hoach-xa-hong-phong.txt").write_text(plan.replace("Cao Lâu", "Hồng Phong"), encoding="utf-8")
+    (folder / "commune.yaml").write_text("name: xã Hồng Phong\nvillages: [Khòn Pát, Bản Tấu]\n", encoding="utf-8")
+    run = _run(tmp_path / "w", ["ask", "--json", "tổng đàn trâu có bao nhiêu con"],
+               env_extra={"BOT_DATA": str(folder)})
+    assert run.rc == 0, run.stderr
+    reply = json.loads(run.out)
+    assert reply["found"] and "Trâu hiện còn 140 con" in reply["answer"]
+    conn = sqlite3.connect(run.db)
+    assert [r[0] for r in conn.execute("SELECT name FROM documents")] == ["ke-hoach-xa-hong-phong"]
+
+    from knowledge.metrics import Registry  # the commune's villages, for officials' per-village figures
+    assert Registry.load(folder).villages == ["Khòn Pát", "Bản Tấu"]
+
+    empty = tmp_path / "trong"
+    empty.mkdir()
+    run = _run(tmp_path / "w2", ["ask", "hộ nghèo"], env_extra={"BOT_DATA": str(empty)})
+    assert run.rc == 2 and "Traceback" not in run.stderr and str(empty) in run.stderr
