@@ -215,6 +215,7 @@ class Registry:
         except ValueError:
             parsed.problem = "update.not_a_number"
             return parsed
+        unit_part = _as_typed(raw, unit_part)  # "tấn", not "tan", when it is named back to the official
         if len(candidates) > 1:
             parsed.value = value
             parsed.unit = unit_part or None
@@ -313,6 +314,18 @@ def _convert(unit_text: str, target_unit: str) -> tuple[float, str | None]:
     if fold(target_unit) and words[0] == fold(target_unit).split()[0]:
         return 1.0, None
     return 1.0, "update.wrong_unit"
+
+
+def _as_typed(raw: str, folded: str) -> str:
+    """The words of ``raw`` whose folded form is ``folded`` (the matching works on folded text)."""
+    words, wanted = raw.split(), folded.split()
+    if not wanted:
+        return folded
+    folded_words = [fold(w) for w in words]
+    for i in range(len(words) - len(wanted) + 1):
+        if folded_words[i:i + len(wanted)] == wanted:
+            return " ".join(words[i:i + len(wanted)])
+    return folded
 
 
 def _split_unit(text: str) -> tuple[str, str]:

@@ -118,7 +118,7 @@ CASES = [
     case("trồng rừng -3", expect("trong_rung", problem="update.negative"), "negative"),
     case("trồng rừng abc", expect(problem="update.no_value", choices={"trong_rung"}), "no-number"),
     case("trong rung", expect(problem="update.no_value", choices={"trong_rung"}), "name-only"),
-    case("trồng rừng 12,5 tấn", expect("trong_rung", unit="tan", problem="update.wrong_unit"), "wrong-unit"),
+    case("trồng rừng 12,5 tấn", expect("trong_rung", unit="tấn", problem="update.wrong_unit"), "wrong-unit"),
     case("trong rung 12,5 km", expect("trong_rung", unit="km", problem="update.wrong_unit"), "wrong-dimension"),
     case("trồng rừng 1e3", expect("trong_rung", unit="e3", problem="update.wrong_unit"), "scientific-notation"),
     case("trong rung 1,2,3", expect("trong_rung", problem="update.not_a_number"), "not-a-number"),

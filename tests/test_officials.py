@@ -326,7 +326,7 @@ async def test_a_preview_survives_a_restart(kb, tmp_path):
 
 
 @pytest.mark.parametrize(("typed", "wanted"), [
-    ("trồng rừng 12,5 tấn", "Đơn vị «tan» không dùng được cho chỉ số này (đơn vị của nó là ha)."),
+    ("trồng rừng 12,5 tấn", "Đơn vị «tấn» không dùng được cho chỉ số này (đơn vị của nó là ha)."),
     ("trồng rừng -3", "Giá trị không được âm."),
     ("trồng rừng −3", "Giá trị không được âm."),  # a phone's minus sign
     ("xyz 12", "Không nhận ra chỉ số này."),
@@ -445,7 +445,7 @@ async def test_guided_update_explains_a_wrong_unit_and_asks_again(staffed):
     await staffed.say("/capnhat", OFFICIAL)
     await staffed.press("cm:trong_rung", OFFICIAL)
     [text] = texts(await staffed.say("12,5 tấn", OFFICIAL))
-    assert text.startswith("Đơn vị «tan» không dùng được")
+    assert text.startswith("Đơn vị «tấn» không dùng được")
     text, _, _ = preview_of(await staffed.say("3 ha", OFFICIAL))
     assert "= 3 ha" in text
 
