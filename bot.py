@@ -57,12 +57,12 @@ def sources_from_env(cli: list[str] | None = None) -> list[Path]:
     env = os.environ.get("BOT_SOURCE", "").strip()
     if env:
         return [Path(s) for s in env.split(":") if s.strip()]
-    if data_dir() == DATA_DIR:
+    folder = data_dir()
+    if folder == DATA_DIR:
         return [DEFAULT_SOURCE]
-    plans = sorted(p for p in data_dir().iterdir() if p.suffix.lower() in SOURCE_FORMATS) \
-        if data_dir().is_dir() else []
+    plans = sorted(p for p in folder.iterdir() if p.suffix.lower() in SOURCE_FORMATS) if folder.is_dir() else []
     if not plans:
-        raise UserError(t("error.source_missing", path=data_dir()))
+        raise UserError(t("error.source_missing", path=folder))
     return plans
 
 

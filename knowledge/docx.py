@@ -77,7 +77,8 @@ def _row_cells(tr: etree._Element, header: bool) -> list[str]:
     for tc in tr.findall(f"{W}tc"):
         text = " ".join(_text(p) for p in tc.iter(f"{W}p")).strip()
         span = tc.find(f"{W}tcPr/{W}gridSpan")
-        n = max(1, int(span.get(f"{W}val") or 1)) if span is not None and (span.get(f"{W}val") or "").isdigit() else 1
+        val = (span.get(f"{W}val") or "") if span is not None else ""
+        n = max(1, int(val)) if val.isdigit() else 1
         cells.extend([text] * n if header else [text] + [""] * (n - 1))
     return cells
 
@@ -88,21 +89,18 @@ def _table_lines(table: etree._Element) -> list[str]:
     trs = table.findall(f"{W}tr")
     if not trs:
         return []
-    rows = [_row_cells(tr, header=True) for tr in trs[:2]] + [_row_cells(tr, header=False) for tr in trs[2:]]
-    header = rows[0]
+    header = _row_cells(trs[0], header=True)
     numeric = sum(bool(_FIGURE.fullmatch(c)) for c in header if c)
-    if not (len(rows) > 1 and len(header) > 1 and numeric <= len(header) // 2):
+    if not (len(trs) > 1 and len(header) > 1 and numeric <= len(header) // 2):  # no header: rows as text
         rows = [_row_cells(tr, header=False) for tr in trs]
         return [" ".join(c for c in row if c) for row in rows if any(row)]
-    body = rows[1:]
-    merged = len(set(header)) < len(header)
-    second = rows[1] if len(rows) > 2 else []
-    if merged and second and not any(_FIGURE.fullmatch(c) for c in second if c):
-        header = [h if not s or s == h else f"{h} {s}".strip() for h, s in
+    first_body = 1
+    second = _row_cells(trs[1], header=True) if len(trs) > 2 else []
+    if len(set(header)) < len(header) and second and not any(_FIGURE.fullmatch(c) for c in second if c):
+        header = [h if not s or s == h else f"{h} {s}" for h, s in
                   zip(header, second + [""] * (len(header) - len(second)))]
-        body = rows[2:]
-    else:
-        body = [_row_cells(tr, header=False) for tr in trs[1:]]
+        first_body = 2
+    body = [_row_cells(tr, header=False) for tr in trs[first_body:]]
     # A header's asides ("Chỉ tiêu thống kê *(Sử dụng trong kỳ báo cáo…)*") would repeat on every row.
     header = [re.sub(r"\s*\*?\([^)]*\)\*?", "", h).strip() or h for h in header]
     lines = []

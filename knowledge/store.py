@@ -299,10 +299,15 @@ class Store:
         row = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
         return (row[0], json.loads(row[1]), row[2]) if row else None
 
-    def cancel_pending(self, token: str) -> bool:
+    def close_pending(self, token: str, state: str = "done") -> bool:
+        """Close an open preview (acted on: 'done'; or 'cancelled'); False if it was no longer open, so a
+        late Hủy learns it came too late."""
         with self.transaction():
-            cur = self.db.execute("UPDATE pending SET state = 'cancelled' WHERE token = ? AND state = 'open'", [token])
+            cur = self.db.execute("UPDATE pending SET state = ? WHERE token = ? AND state = 'open'", [state, token])
             return cur.rowcount == 1
+
+    def cancel_pending(self, token: str) -> bool:
+        return self.close_pending(token, "cancelled")
 
     def confirm_figure(self, token: str, user_name: str | None) -> tuple[int, bool]:
         """Write the figure a preview describes, once: (its id, whether this call wrote it). A second press of
@@ -409,12 +414,6 @@ class Store:
             if not self.db.execute("SELECT 1 FROM subscriptions WHERE chat_id = ?", [new_id]).fetchone():
                 self.db.execute("UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?", [new_id, old_id])
             self._audit(None, "migrate_chat", f"{old_id} -> {new_id}", True)
-
-    def close_pending(self, token: str) -> bool:
-        """An open preview acted on (an announcement sent): a later Hủy finds it done, not open."""
-        with self.transaction():
-            cur = self.db.execute("UPDATE pending SET state = 'done' WHERE token = ? AND state = 'open'", [token])
-            return cur.rowcount == 1
 
     def subscribers(self) -> list[tuple[int, str]]:
         return [(r[0], r[1] or "vi") for r in self.db.execute(

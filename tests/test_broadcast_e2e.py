@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import subprocess
 import sys
 import time
@@ -44,7 +43,7 @@ from knowledge.store import Store
 
 from .fake_bot_api import Call
 from .fake_bot_api_limits import SERVER_ERRORS, LimitedBotAPI, ScaledRateLimiter
-from .test_e2e import GUARD_MARK, NETWORK_GUARD, SCRUBBED
+from .test_e2e import GUARD_MARK, guarded_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -175,16 +174,8 @@ class BotRun:
     """``python bot.py`` on the given database, reaching only 127.0.0.1 (tests/test_e2e.py's guard)."""
 
     def __init__(self, api: LimitedBotAPI, tmp: Path, db: Path, name: str) -> None:
-        guard = tmp / "guard"
-        guard.mkdir(exist_ok=True)
-        (guard / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED and "proxy" not in k.lower()}
-        env.update({
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": api.base_url, "BOT_DB": str(db),
-            "LOG_LEVEL": "INFO", "PYTHONPATH": str(guard), "PYTHONUNBUFFERED": "1",
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-            "TELEGRAM_RATE_LIMIT": str(RATE), "DAILY_SUMMARY_TIME": "00:00",  # due whenever the test runs
-        })
+        env = guarded_env(tmp, api.base_url, db, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_RATE_LIMIT=str(RATE),
+                          DAILY_SUMMARY_TIME="00:00")  # due whenever the test runs
         self.api = api
         self.err_path = tmp / f"{name}.stderr"
         self._out: IO[bytes] = (tmp / f"{name}.stdout").open("wb")

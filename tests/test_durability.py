@@ -23,7 +23,6 @@ seeded generator); what is in flight at that moment varies from run to run, the 
 
 from __future__ import annotations
 
-import os
 import random
 import re
 import signal
@@ -41,7 +40,7 @@ import pytest
 from knowledge.text import format_number
 
 from .fake_bot_api import Call, FakeBotAPI
-from .test_e2e import NETWORK_GUARD, SCRUBBED
+from .test_e2e import guarded_env
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:DURABILITY-token"
@@ -73,16 +72,9 @@ class Bot:
         self.api = api
         self.tmp = tmp
         self.db = tmp / "durability.db"
-        guard = tmp / "guard"
-        guard.mkdir()
-        (guard / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
-        self.env = {k: v for k, v in os.environ.items() if k not in SCRUBBED and "proxy" not in k.lower()}
-        self.env.update({
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": api.base_url, "BOT_DB": str(self.db),
-            "ADMIN_IDS": ",".join(map(str, OFFICIALS)), "TELEGRAM_RATE_LIMIT": "300", "LOG_LEVEL": "WARNING",
-            "PYTHONPATH": str(guard),
-            "PYTHONUNBUFFERED": "1", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-        })
+        self.env = guarded_env(tmp, api.base_url, self.db, TELEGRAM_BOT_TOKEN=TOKEN,
+                               ADMIN_IDS=",".join(map(str, OFFICIALS)), TELEGRAM_RATE_LIMIT="300",
+                               LOG_LEVEL="WARNING")
         self.proc: subprocess.Popen | None = None
         self.runs = 0
         self.kills = 0

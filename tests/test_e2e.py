@@ -86,19 +86,27 @@ SCRUBBED = {"TELEGRAM_BOT_TOKEN", "TELEGRAM_BASE_URL", "WEBHOOK_URL", "PORT", "B
             "DAILY_SUMMARY_TIME", "PYTHONPATH", "PYTHONSTARTUP", "SSL_CERT_FILE"}
 
 
+def guarded_env(tmp: Path, base_url: str, db: Path, **extra: str) -> dict[str, str]:
+    """The environment for ``python bot.py`` in a test: the token and the fake server, a scrubbed copy of
+    ours (no proxies, none of the bot's own settings) and the guard that keeps it on 127.0.0.1."""
+    guard = tmp / "guard"
+    guard.mkdir(exist_ok=True)
+    (guard / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED and "proxy" not in k.lower()}
+    env.update({
+        "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": base_url, "BOT_DB": str(db),
+        "LOG_LEVEL": "INFO", "PYTHONPATH": str(guard), "PYTHONUNBUFFERED": "1",
+        "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+    })
+    env.update(extra)
+    return env
+
+
 class BotProcess:
     """``python bot.py`` with its output in files (a pipe nobody reads could block it)."""
 
     def __init__(self, base_url: str, tmp: Path) -> None:
-        guard = tmp / "guard"
-        guard.mkdir()
-        (guard / "sitecustomize.py").write_text(NETWORK_GUARD, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if k not in SCRUBBED and "proxy" not in k.lower()}
-        env.update({
-            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": base_url, "BOT_DB": str(tmp / "e2e.db"),
-            "LOG_LEVEL": "INFO", "PYTHONPATH": str(guard), "PYTHONUNBUFFERED": "1",
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
-        })
+        env = guarded_env(tmp, base_url, tmp / "e2e.db")
         self.stdout_path, self.stderr_path = tmp / "bot.stdout", tmp / "bot.stderr"
         self._out: IO[bytes] = self.stdout_path.open("wb")
         self._err: IO[bytes] = self.stderr_path.open("wb")
