@@ -70,7 +70,7 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     """The sentence that answers, with what belongs to it: its lead-in, its "Trong đó…" follow-up, and
     a neighbouring sentence of the same paragraph that answers as well (a two-part question)."""
     seg = hit.segment
-    siblings = index.by_passage.get(seg.passage.key, []) if seg.passage.kind != "faq" else []
+    siblings = index.segments_of(seg.passage.key) if seg.passage.kind != "faq" else []
     by_order = {s.order: s for s in siblings}
     close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits
              and h.score >= hit.score - 0.05}

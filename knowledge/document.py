@@ -54,7 +54,7 @@ class Target:
     figures: list[Figure]
 
 
-@dataclass
+@dataclass(slots=True)
 class Passage:
     """A paragraph that can answer a question, with everything needed to say where it comes from."""
 

@@ -6,20 +6,34 @@ each word is in the knowledge base), with its section titles and leads as a weak
 cues that separate neighbours: a different season, school, semester, year, or a plan where results were
 asked. A sentence that cannot hold the kind of answer asked (no figure for "bao nhiêu", no percentage
 for "tỷ lệ", no count of the unit asked for) is marked as not answering, whatever its score.
+
+Sized for a hundred plans in one process (~40,000 sentences): the postings are arrays of two-byte ids and
+the first stage is a handful of numpy additions over all sentences, however common the words; a sentence
+keeps offsets into its passage's text and its words as one string, and points at sets it shares (the
+headings of a paragraph, which are the same in every plan drawn from one template; the plan's title; the
+previous sentence). Sets are made only for the few dozen candidates a question scores in full.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import re
-from collections import Counter, defaultdict
+import sys
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TypeVar
+
+import numpy as np
 
 from .document import Passage
 from .lexicon import Lexicon, accented_tokens
-from .question import Query, Slot, find_members
+from .question import Query, Slot, find_members, member_index
 from .text import accent_key, fold, fold_word, number_key, tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉÈẺẼẸÍÌỈĨỊÓÒỎÕỌÚÙỦŨỤÝỲỶỸỴ\"“(])")
@@ -42,30 +56,67 @@ FULL_SCORING = 60  # candidates scored in full, after the cheap coverage
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
-@dataclass
+_NO_MEMBERS: Mapping[int, frozenset[int]] = MappingProxyType({})
+_Shared = TypeVar("_Shared", frozenset, tuple)
+
+
+@dataclass(slots=True)
 class Segment:
-    """A sentence (or clause) of a passage: the unit that answers."""
+    """A sentence (or clause) of a passage: the unit that answers.
+
+    A hundred plans make some 40,000 of these, so each holds only what cannot be shared or cheaply recomputed:
+    where it is in its passage's text, its words as one string (a set is built for the few dozen candidates a
+    question scores in full), and references to what it shares with its neighbours (headings, the previous
+    sentence, the passage's accents, the plan's title). Its figures are read again when a question needs
+    them (``numbers``).
+    """
 
     id: int
     passage: Passage
     order: int  # position inside the passage
-    text: str
-    toks: list[str]
-    tokset: set[str]
-    context: frozenset[str]  # headings and leads, shared by the paragraph's sentences
-    numbers: list[tuple[str, tuple[str, ...], tuple[str, ...]]]  # (key, words after, words before)
-    years: set[int]
+    start: int  # where its words are in the passage's text (after the lead-in of a ;-list item)
+    end: int
+    words: str  # its tokens, space-separated (a third of a tuple's size): see ``toks``
+    context: frozenset[str]  # headings and leads, shared by the paragraph's sentences (not the plan's title)
+    years: frozenset[int]
     has_percent: bool
     has_money: bool
     has_date: bool
     has_name: bool
-    members: dict[int, set[int]] = field(default_factory=dict)
-    context_members: dict[int, set[int]] = field(default_factory=dict)
-    own: list[str] = field(default_factory=list)  # a curated question's content words
-    prev: set[str] | frozenset[str] = frozenset()  # the previous sentence's words (the same set, not a copy)
-    accents: frozenset[str] = frozenset()  # its words with diacritics (accent_key), text and context
+    members: Mapping[int, frozenset[int]] = field(default_factory=lambda: _NO_MEMBERS)
+    context_members: Mapping[int, frozenset[int]] = field(default_factory=lambda: _NO_MEMBERS)
+    own: tuple[str, ...] = ()  # a curated question's content words
+    prev: str = ""  # the previous sentence's words (the same string, not a copy)
+    accents: tuple[str, ...] = ()  # its words with diacritics (accent_key), text and context
+    title_words: frozenset[str] = frozenset()  # its plan's title, when several plans are loaded (shared)
+    title_accents: tuple[str, ...] = ()
     head: str = ""  # the lead-in of a ;-list this item belongs to
     head_toks: tuple[str, ...] = ()
+
+    @property
+    def toks(self) -> list[str]:
+        """Its matching tokens (folded, abbreviations followed by their full forms)."""
+        return self.words.split()
+
+    @property
+    def text(self) -> str:
+        """What is shown: the document's own characters; a list item after the first with "…" after its lead-in."""
+        item = self.passage.text[self.start : self.end]
+        if not self.head:
+            return item
+        return f"{self.head} … {item}" if self.order else f"{self.head} {item}"
+
+    @property
+    def sentence(self) -> str:
+        """The text the figures are read from: a list item with its lead-in, without the "…" shown."""
+        item = self.passage.text[self.start : self.end]
+        return f"{self.head} {item}" if self.head else item
+
+    @property
+    def numbers(self) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+        """(key, words after, words before) for each figure: read when asked (the few dozen candidates of a
+        question), not kept for every sentence."""
+        return _recent_numbers(self.sentence)
 
 
 @dataclass
@@ -147,7 +198,8 @@ def _has_ratio(text: str) -> bool:
     return False
 
 
-def _numbers(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+def _numbers(text: str) -> tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]:
+    """(key, three words after, three words before) for each figure of ``text``."""
     out = []
     for m in _NUMBER.finditer(text):
         raw = m.group(0)
@@ -161,37 +213,112 @@ def _numbers(text: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
         if "/" in raw:  # "638/790 hộ": the parts count too
             for part in raw.split("/"):
                 out.append((number_key(part), after, before))
-    return out
+    return tuple(out)
+
+
+# The candidates of the last few questions: a question's figures are read once, not once per check.
+_recent_numbers = lru_cache(maxsize=1024)(_numbers)
+
+
+class Postings:
+    """Word → the ids of the segments that have it, ascending: every list in one array, so that a hundred plans'
+    mentions cost two bytes each, not an object each."""
+
+    def __init__(self, counts: dict[str, int], size: int) -> None:
+        """Room for ``counts[word]`` ids of each word; ``size``: how many segments there are (ids are below)."""
+        self._slot = {sys.intern(word): i for i, word in enumerate(counts)}
+        self._bounds = array("q", [0, *itertools.accumulate(counts.values())])
+        # The smallest type that holds every id: two bytes a mention up to 65,536 segments (some 150 plans).
+        small = size <= 2**16
+        self._ids = array("H" if small else "i", [0]) * self._bounds[-1]
+        self.ids = np.frombuffer(self._ids, dtype=np.uint16 if small else np.int32)  # the same memory
+
+    @classmethod
+    def of(cls, segments: list[Segment], words_of: Callable[[Segment], set[str]]) -> Postings:
+        """Two passes over the segments, counting then filling: arrays of exactly the size needed are all the
+        memory postings take (growing a list per word would leave its discarded copies behind)."""
+        counts: Counter[str] = Counter()
+        for seg in segments:
+            counts.update(words_of(seg))
+        postings = cls(counts, len(segments))
+        slot, ids, end = postings._slot, postings._ids, array("q", postings._bounds[:-1])
+        for seg in segments:
+            for word in words_of(seg):
+                i = slot[word]
+                ids[end[i]] = seg.id
+                end[i] += 1
+        return postings
+
+    def __contains__(self, word: str) -> bool:
+        return word in self._slot
+
+    def __len__(self) -> int:
+        return len(self._slot)
+
+    def counts(self) -> Iterator[tuple[str, int]]:
+        """Each word with the number of segments listed for it."""
+        bounds = self._bounds
+        return ((word, bounds[i + 1] - bounds[i]) for word, i in self._slot.items())
+
+    def get(self, word: str) -> np.ndarray | None:
+        i = self._slot.get(word)
+        return None if i is None else self.ids[self._bounds[i] : self._bounds[i + 1]]
+
+
+def _own_words(seg: Segment) -> set[str]:
+    return set(seg.words.split())
+
+
+def _near_words(seg: Segment) -> set[str]:
+    """What a segment's headings and lead-in, its previous sentence and its plan's title say, and it does not."""
+    own = seg.words.split()
+    return seg.context.union(seg.title_words, seg.prev.split()).difference(own)
 
 
 class Index:
-    """All segments of a knowledge base, with document frequencies and postings."""
+    """All segments of a knowledge base, with document frequencies and postings (see :class:`Postings`)."""
 
     def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None,
                  doc_titles: dict[str, str] | None = None) -> None:
         self.lex = lex
         # With several documents, each passage's context includes its document's title, so a question naming
-        # a commune, a year or a quarter ("quý I/2026") leans towards the document that names it.
+        # a commune, a year or a quarter ("quý I/2026") leans towards the document that names it. The title's
+        # words are kept once per document, apart from the headings, so that a hundred copies of one plan
+        # share their headings' sets.
         self.doc_titles = doc_titles or {}
+        self.doc_words: dict[str, frozenset[str]] = {}
+        self.doc_accents: dict[str, tuple[str, ...]] = {}
+        for doc, title in self.doc_titles.items():
+            title_toks = _interned(self.lex.expand_abbreviations(tokens(title)))
+            self.doc_words[doc] = frozenset(title_toks)
+            self.doc_accents[doc] = tuple(sorted(set(
+                accent_key(w) for w in accented_tokens(title) if not w[0].isdigit()
+            ) | self.lex.expansion_accents(title_toks)))
         # Words naming the document itself (its title: "kế hoạch phát triển kinh tế - xã hội … xã Cao Lâu"):
         # every answer is about them, so a question naming them says little about which sentence answers.
         self.identity = identity or set()
+        self._contrasts = [(gi, member_index(g)) for gi, g in enumerate(lex.contrasts)]
         self.segments: list[Segment] = []
-        self.postings: dict[str, list[int]] = defaultdict(list)  # word → segments that say it
-        self.ctx_postings: dict[str, list[int]] = defaultdict(list)  # word → segments whose context says it
-        self.by_passage: dict[str, list[Segment]] = {}
-        self._interned: dict[frozenset[str], frozenset[str]] = {}
-        self.df: Counter[str] = Counter()
+        self._first: dict[str, int] = {}  # passage key → its first segment (a passage's segments are consecutive)
+        self._interned: dict[object, object] = {}
         self.vocabulary: Counter[str] = Counter()
         # Folded word pairs in which a word that folds like a stop word is not one ("hồ sơ" vs "số"):
         # without diacritics, "ho so" keeps its "so".
         self.bigrams: set[tuple[str, str]] = set()
         self.pairs: Counter[tuple[str, str]] = Counter()  # folded word pairs of the knowledge base
         self.accents: set[str] = set()  # every word of the knowledge base with its diacritics
+        for accents in self.doc_accents.values():
+            self.accents.update(accents)
         for passage in passages:
             self._add_passage(passage)
+        # word → the segments that say it; word → those whose headings, lead-in, previous sentence or plan
+        # title say it (and not the segment itself)
+        self.postings = Postings.of(self.segments, _own_words)
+        self.ctx_postings = Postings.of(self.segments, _near_words)
         n = max(1, len(self.segments))
-        self.idf = {t: min(IDF_CAP, math.log((n + 1) / (df + 0.5))) for t, df in self.df.items()}
+        self.idf = {t: min(IDF_CAP, math.log((n + 1) / (df + 0.5))) for t, df in self.postings.counts()}
+        # The words a question's words may be repaired to: the knowledge base's and the lexicon's.
+        self.vocabulary.update(_lexicon_words(lex))
         self.max_idf = IDF_CAP
         self.rare = min(IDF_CAP, math.log((n + 1) / 0.5)) / 2  # half the rarest word's weight, for this size
 
@@ -205,15 +332,17 @@ class Index:
             self._add_curated(passage)
             return
         own_text = " ".join(passage.titles + passage.context + [passage.section])
-        ctx_text = f"{own_text} {self.doc_titles.get(passage.doc, '')}"
-        ctx_toks = self.lex.expand_abbreviations(tokens(ctx_text))
+        title = self.doc_titles.get(passage.doc, "")
+        ctx_text = f"{own_text} {title}"
+        own_ctx_toks = _interned(self.lex.expand_abbreviations(tokens(own_text)))
+        ctx_toks = own_ctx_toks + _interned(self.lex.expand_abbreviations(tokens(title))) if title else own_ctx_toks
         # The years its headings name ("Đánh giá … năm 2023"); the plan's title year only when they name none,
         # or a 2023 result in the 2024 plan would count as a 2024 figure.
         ctx_years = {int(y) for y in re.findall(r"\b(20\d\d)\b", own_text)} or \
             {int(y) for y in re.findall(r"\b(20\d\d)\b", ctx_text)}
         if passage.year:
             ctx_years.add(passage.year)
-        ctx_members = {gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(ctx_toks, g))}
+        ctx_members = self._members(ctx_toks)
         label = passage.label.rstrip(": ")
         # The header's lines (title, number, place and date) answer together: "ban hành ngày nào, số mấy".
         pieces = [("", passage.text)] if passage.kind == "meta" else split_sentences(passage.text)
@@ -221,46 +350,66 @@ class Index:
         # The label is the paragraph's subject, as if run in: "Trường Tiểu học: Tổng số học sinh là 325".
         all_toks = [self.lex.expand_abbreviations(tokens(f"{label}: {s}" if label else s)) for s in sentences]
         # Shared, not copied, so that a hundred plans fit in memory: the headings and leads (one set per
-        # paragraph) and the previous sentence (its own word set) are each sentence's context.
-        context = self._shared(frozenset(ctx_toks))  # paragraphs under the same headings share one set
-        previous: set[str] | frozenset[str] = frozenset()
-        accents = self._shared(frozenset(
-            accent_key(w) for w in accented_tokens(" ".join([label, passage.text, ctx_text])) if not w[0].isdigit()
-        ) | self.lex.expansion_accents(ctx_toks) | self.lex.expansion_accents([t for ts in all_toks for t in ts]))
+        # paragraph, the same set for the same headings in another plan) and the previous sentence's words.
+        context = self._shared(frozenset(own_ctx_toks))
+        doc_words = self.doc_words.get(passage.doc, frozenset())
+        previous = ""
+        accents = self._shared(tuple(sorted(set(
+            accent_key(w) for w in accented_tokens(" ".join([label, passage.text, own_text])) if not w[0].isdigit()
+        ) | self.lex.expansion_accents(own_ctx_toks) | self.lex.expansion_accents([t for ts in all_toks for t in ts]))))
+        heads: dict[str, tuple[str, ...]] = {}
+        cursor = 0
         for order, ((head, item), sentence, toks) in enumerate(zip(pieces, sentences, all_toks)):
+            start = passage.text.find(item, cursor)  # the pieces are the text's own characters, in order
+            cursor = start + len(item)
             folded = fold(sentence)
+            numbers = _numbers(sentence)
+            toks = _interned(toks)
+            words = " ".join(toks)
             seg = Segment(
                 id=len(self.segments),
                 passage=passage,
                 order=order,
-                text=f"{head} … {item}" if head and order else sentence,
-                toks=toks,
-                tokset=set(toks),
+                start=start,
+                end=start + len(item),
+                words=words,
                 context=context,
                 prev=previous,
-                numbers=_numbers(sentence),
-                years={int(y) for y in re.findall(r"\b(20\d\d)\b", sentence)} | ctx_years,
+                years=self._shared(frozenset({int(y) for y in re.findall(r"\b(20\d\d)\b", sentence)} | ctx_years)),
                 has_percent="%" in sentence or _has_ratio(sentence) or "phan tram" in folded,
-                has_money=False,
+                has_money=any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in numbers)
+                or bool(re.search(r"\d000đ|\d đ\b", sentence)),
                 has_date=bool(re.search(r"\d{1,2}/\d{1,2}/\d{4}|\bngày\b|\btháng\b", sentence)),
                 has_name=bool(_NAME.search(sentence)),
-                members={gi: m for gi, g in enumerate(self.lex.contrasts) if (m := find_members(toks, g))},
+                members=self._members(toks),
                 context_members=ctx_members,
+                accents=accents,
+                title_words=doc_words,
+                title_accents=self.doc_accents.get(passage.doc, ()),
+                head=head,
+                head_toks=heads.setdefault(head, tuple(tokens(head)) if head else ()),
             )
-            seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers) or bool(
-                re.search(r"\d000đ|\d đ\b", sentence)
-            )
-            seg.accents = accents
-            seg.head = head
-            self._register(seg, ctx_toks)
-            self._note_readings(sentence, toks)
-            previous = seg.tokset
+            self._register(seg, toks, ctx_toks)
+            self._note_readings(sentence)
+            previous = words
 
-    def _shared(self, words: frozenset[str]) -> frozenset[str]:
+    def _members(self, toks: list[str]) -> Mapping[int, frozenset[int]]:
+        """Which words of each contrast group (xuân/mùa, học kỳ I/II, …) these words name; most name none,
+        and the rest name one of a few combinations, so each combination is one shared mapping."""
+        present = set(toks)
+        found = tuple((gi, frozenset(m)) for gi, g in self._contrasts
+                      if not g.keys().isdisjoint(present) and (m := find_members(toks, g)))
+        if not found:
+            return _NO_MEMBERS
+        if found not in self._interned:
+            self._interned[found] = MappingProxyType(dict(found))
+        return self._interned[found]  # type: ignore[return-value]
+
+    def _shared(self, items: _Shared) -> _Shared:
         """One object for equal sets (the same headings over many paragraphs, the same plan in many communes)."""
-        return self._interned.setdefault(words, words)
+        return self._interned.setdefault(items, items)  # type: ignore[return-value]
 
-    def _note_readings(self, sentence: str, toks: list[str]) -> None:
+    def _note_readings(self, sentence: str) -> None:
         accented = accented_tokens(sentence)
         folded = [fold_word(w) for w in accented]
         stop_f, stop_a = self.lex.stopwords, self.lex.stopwords_accented
@@ -270,7 +419,6 @@ class Index:
                     self.bigrams.add((folded[i - 1], f))
                 if i + 1 < len(folded):
                     self.bigrams.add((f, folded[i + 1]))
-        del toks
 
     def _add_curated(self, passage: Passage) -> None:
         """A curated answer: one segment per question variant, matched like a sentence, shown as the quote.
@@ -280,39 +428,46 @@ class Index:
         """
         *questions, answer = passage.context
         text = passage.text
-        ctx_toks = self.lex.expand_abbreviations(tokens(" ".join([text, answer, *passage.titles])))
+        ctx_toks = _interned(self.lex.expand_abbreviations(tokens(" ".join([text, answer, *passage.titles]))))
         context = frozenset(ctx_toks)
+        numbers = _numbers(text)
         for order, question in enumerate(questions):
-            toks = self.lex.expand_abbreviations(tokens(question))
+            toks = _interned(self.lex.expand_abbreviations(tokens(question)))
             seg = Segment(
-                id=len(self.segments), passage=passage, order=order, text=text, toks=toks, tokset=set(toks),
-                context=context, numbers=_numbers(text),
-                years={int(y) for y in re.findall(r"\b(20\d\d)\b", text)} | ({passage.year} if passage.year else set()),
-                has_percent="%" in text or _has_ratio(text), has_money=False,
+                id=len(self.segments), passage=passage, order=order, start=0, end=len(text),
+                words=" ".join(toks),
+                context=context,
+                years=frozenset({int(y) for y in re.findall(r"\b(20\d\d)\b", text)}
+                                | ({passage.year} if passage.year else set())),
+                has_percent="%" in text or _has_ratio(text),
+                has_money=any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in numbers),
                 has_date=bool(re.search(r"\d{1,2}/\d{1,2}/\d{4}|\bngày\b|\btháng\b", text)),
                 has_name=bool(_NAME.search(text)),
-                members={gi: m for gi, g in enumerate(self.lex.contrasts)
-                         if (m := find_members(toks + tokens(text), g))},
-                own=[t for t in toks if t not in self.lex.stopwords and not t[0].isdigit()],
-                accents={accent_key(w) for w in accented_tokens(" ".join([question, text, answer]))}
-                | self.lex.expansion_accents(toks),
+                members=self._members(toks + tokens(text)),
+                own=tuple(t for t in toks if t not in self.lex.stopwords and not t[0].isdigit()),
+                accents=tuple(sorted({accent_key(w) for w in accented_tokens(" ".join([question, text, answer]))}
+                                     | self.lex.expansion_accents(toks))),
             )
-            seg.has_money = any(after[:1] and after[0] in _MONEY_UNITS for _, after, _ in seg.numbers)
-            self._register(seg, ctx_toks)
+            self._register(seg, toks, ctx_toks)
 
-    def _register(self, seg: Segment, ctx_toks: list[str]) -> None:
+    def _register(self, seg: Segment, toks: list[str], ctx_toks: list[str]) -> None:
+        """Add a segment, and its words to the vocabulary and word pairs the speller repairs questions to."""
         self.accents.update(seg.accents)
-        seg.head_toks = tuple(tokens(seg.head)) if seg.head else ()
-        self.pairs.update(set(itertools.pairwise(seg.toks)))
+        self.pairs.update(set(itertools.pairwise(toks)))
         self.segments.append(seg)
-        self.by_passage.setdefault(seg.passage.key, []).append(seg)
-        for t in seg.tokset:
-            self.postings[t].append(seg.id)
-            self.df[t] += 1
-        for t in (seg.context | seg.prev) - seg.tokset:
-            self.ctx_postings[t].append(seg.id)
-        self.vocabulary.update(seg.toks)
+        self._first.setdefault(seg.passage.key, seg.id)
+        self.vocabulary.update(toks)
         self.vocabulary.update(ctx_toks)
+
+    def segments_of(self, passage_key: str) -> list[Segment]:
+        """The sentences of one passage (or the question variants of one curated answer), in order."""
+        first = self._first.get(passage_key)
+        if first is None:
+            return []
+        end = first
+        while end < len(self.segments) and self.segments[end].passage.key == passage_key:
+            end += 1
+        return self.segments[first:end]
 
     # -- scoring ---------------------------------------------------------------------------------
     def weigh(self, query: Query) -> None:
@@ -347,31 +502,42 @@ class Index:
         folded = {fold_word(w) for w in self.identity}
         return all(t in folded for alt in slot.alts[:1] for t in alt)
 
-    def coverage(self, query: Query) -> dict[int, float]:
+    def coverage(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
         """The cheap first stage: for every segment that shares a word, how much of the question it covers
-        (a word in the sentence counts fully, in its headings or lead-in at the context weight)."""
-        covered: dict[int, float] = defaultdict(float)
+        (a word in the sentence counts fully, in its headings or lead-in at the context weight).
+
+        Returns the ids of those segments (ascending) and their coverage. Each word of the question is one
+        numpy addition over all segments, however many segments list it (common words cost the most when
+        walked one by one).
+        """
+        size = len(self.segments)
+        covered = np.zeros(size)
+        touched = np.zeros(size, dtype=bool)
         # Words in over a third of the segments rank nothing and cost the most to walk: leave them to the
         # full scoring, unless the question has nothing rarer.
         slots = [s for s in query.slots if any(self.idf.get(t, IDF_CAP) >= COMMON_IDF for a in s.alts for t in a)]
         for slot in slots or query.slots:
-            best: dict[int, float] = {}
+            best: np.ndarray | None = None
             for alt in slot.alts:
+                words = [t for t in set(alt) if t in self.postings or t in self.ctx_postings]
+                if not words:
+                    continue
+                in_text = np.zeros(size, dtype=np.int32)
+                in_ctx = np.zeros(size, dtype=np.int32)
+                for t in words:
+                    if (ids := self.postings.get(t)) is not None:
+                        in_text[ids] += 1  # a segment is listed once per word
+                    if (ids := self.ctx_postings.get(t)) is not None:
+                        in_ctx[ids] += 1
                 n = len(alt)
-                in_text: Counter[int] = Counter()
-                in_ctx: Counter[int] = Counter()
-                for t in set(alt):
-                    in_text.update(self.postings.get(t, ()))
-                    in_ctx.update(self.ctx_postings.get(t, ()))
-                for sid in in_text.keys() | in_ctx.keys():
-                    text_share = in_text[sid] / n
-                    m = 1.0 if text_share >= 1.0 else max(text_share,
-                                                          CONTEXT_WEIGHT * (in_text[sid] + in_ctx[sid]) / n)
-                    if m > best.get(sid, 0.0):
-                        best[sid] = m
-            for sid, m in best.items():
-                covered[sid] += slot.weight * m
-        return covered
+                text_share = in_text / n
+                m = np.where(text_share >= 1.0, 1.0, np.maximum(text_share, CONTEXT_WEIGHT * (in_text + in_ctx) / n))
+                best = m if best is None else np.maximum(best, m)
+            if best is not None:
+                covered += slot.weight * best
+                touched |= best > 0
+        ids = np.flatnonzero(touched)
+        return ids, covered[ids]
 
     def search(self, query: Query, limit: int = 10) -> list[Hit]:
         self.weigh(query)
@@ -380,30 +546,35 @@ class Index:
             return []
         # Two stages: a cheap coverage over every segment that shares a word, the full scoring (phrases,
         # cues, the kind of answer) over the best of them.
-        covered = self.coverage(query)
-        best = heapq.nlargest(FULL_SCORING, covered.items(), key=lambda kv: (kv[1], -kv[0]))  # ties: document order
-        hits = [self._score(self.segments[sid], query, total) for sid, _ in best]
+        ids, covered = self.coverage(query)
+        hits = [self._score(self.segments[sid], query, total) for sid in _best(ids, covered, FULL_SCORING)]
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
     def _score(self, seg: Segment, q: Query, total: float) -> Hit:
         matched = 0.0
-        pairs = set(itertools.pairwise(seg.toks))
+        toks = seg.toks
+        tokset = set(toks)
+        pairs = set(itertools.pairwise(toks))
+        # What the sentence says, with what surrounds it: its headings and lead-in, the sentence before it,
+        # and the plan's title.
+        ctx, prev, title = seg.context, set(seg.prev.split()), seg.title_words
+        near = (tokset, ctx, prev, title)
         for slot in q.slots:
             best = 0.0
             for k, alt in enumerate(slot.alts):
                 if slot.compound or slot.accents:
-                    m = _phrase_match(alt, seg, pairs)
-                    if m and slot.accents and not all(a in seg.accents for a in slot.accents):
+                    m = _phrase_match(alt, toks, near, pairs)
+                    if m and slot.accents and not all(_said(seg, a) for a in slot.accents):
                         m *= COLLISION_FACTOR  # "tự ý" is not "khai tử": same letters, other words
                     best = max(best, m)
                     continue
-                in_text = sum(t in seg.tokset for t in alt) / len(alt)
-                in_ctx = sum(t in seg.tokset or t in seg.context or t in seg.prev for t in alt) / len(alt)
+                in_text = sum(t in tokset for t in alt) / len(alt)
+                in_ctx = sum(t in tokset or t in ctx or t in prev or t in title for t in alt) / len(alt)
                 m = in_text if in_text >= 0.6 else 0.0
                 if in_ctx >= 0.6:
                     m = max(m, CONTEXT_WEIGHT * in_ctx)
-                if m and k == 0 and slot.accented and slot.accented not in seg.accents:
+                if m and k == 0 and slot.accented and not _said(seg, slot.accented):
                     m *= COLLISION_FACTOR  # same letters, another word: "để" for "dê"
                 best = max(best, m)
             matched += slot.weight * best
@@ -437,16 +608,16 @@ class Index:
         if q.years and not (q.years & seg.years):
             score -= 0.25 if q.years_explicit else 0.06
             reasons.append("year")
-        elif q.years_explicit and any(str(y) in seg.tokset for y in q.years):
+        elif q.years_explicit and any(str(y) in tokset for y in q.years):
             score += 0.04  # the sentence itself names the year asked about
         stance = seg.passage.stance
         if (q.stance == "plan" and stance == "result") or (q.stance == "result" and stance == "plan"):
             score -= 0.2
             reasons.append("stance")
-        if any(all(t in seg.tokset for t in s.alts[0]) for s in q.excluded):
+        if any(all(t in tokset for t in s.alts[0]) for s in q.excluded):
             score -= 0.15  # "Ngoài tuyển quân, …": the sentence about tuyển quân is the one set aside
             reasons.append("excluded")
-        if q.total and "tong" in seg.tokset:
+        if q.total and "tong" in tokset:
             score += 0.06
         if q.number_of and ("so", q.number_of) in pairs:
             score += 0.08  # "Số hộ nghèo là bao nhiêu?" — "Số hộ nghèo còn: 81/910 hộ"
@@ -454,8 +625,8 @@ class Index:
             score += 0.02  # a curated answer to the same question wins a tie
         if q.counted and _has_unit(seg, {q.counted}):
             score += 0.05  # "giáo viên 16" answers "mấy giáo viên" better than "22 người"
-        fits = self._fits(seg, q, reasons)
-        score -= 0.01 * max(0, len(seg.toks) - 30) / 10
+        fits = self._fits(seg, q, reasons, tokset)
+        score -= 0.01 * max(0, len(toks) - 30) / 10
         return Hit(segment=seg, score=score, coverage=coverage, fits=fits, reasons=reasons)
 
     @staticmethod
@@ -463,7 +634,7 @@ class Index:
         """A list item under a lead-in that names the counted thing ("Số hộ nghèo: …") still counts it."""
         return q.counted_word in seg.head_toks
 
-    def _fits(self, seg: Segment, q: Query, reasons: list[str]) -> bool:
+    def _fits(self, seg: Segment, q: Query, reasons: list[str], tokset: set[str]) -> bool:
         """Does the sentence hold the kind of answer asked?"""
         ok = True
         if "percent" in q.types and not seg.has_percent:
@@ -481,7 +652,7 @@ class Index:
                 if groups and not any(_has_unit(seg, c.accepts) or _head_names(seg, c.accepts) for c in groups):
                     ok = False
                     reasons.append("unit")
-        if q.counted_word and q.counted_word not in seg.tokset and not self._counts_in_context(seg, q):
+        if q.counted_word and q.counted_word not in tokset and not self._counts_in_context(seg, q):
             ok = False  # "bao nhiêu phòng học" and no "phòng" here: it counts something else
             reasons.append("counted-word")
         if q.units and "percent" not in q.types and not _has_unit(seg, q.units):
@@ -496,16 +667,42 @@ class Index:
         return ok
 
 
-def _phrase_match(phrase: tuple[str, ...], seg: Segment, pairs: set[tuple[str, str]]) -> float:
+def _interned(toks: list[str]) -> list[str]:
+    """One object per word, however many sentences (and postings, pairs, sets) hold it."""
+    return [sys.intern(t) for t in toks]
+
+
+def _said(seg: Segment, accented: str) -> bool:
+    """Does the passage (or its plan's title) have this word with these diacritics?"""
+    return accented in seg.accents or accented in seg.title_accents
+
+
+def _phrase_match(phrase: tuple[str, ...], toks: list[str], near: tuple[AbstractSet[str], ...],
+                  pairs: set[tuple[str, str]]) -> float:
     """1 for the words together; a little less a word or three apart ("tiếp 03 lượt công dân", "giảm tỷ lệ
-    hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered."""
+    hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered.
+
+    ``near``: the sentence's own words first, then the word sets around it (headings, previous sentence, title).
+    """
     if all(p in pairs for p in itertools.pairwise(phrase)):
         return 1.0
-    if _within(phrase, seg.toks, len(phrase) + 3):
+    if _within(phrase, toks, len(phrase) + 3):
         return 0.85
-    if all(t in seg.tokset or t in seg.context or t in seg.prev for t in phrase):
+    if all(any(t in words for words in near) for t in phrase):
         return CONTEXT_WEIGHT
-    return 0.4 * sum(t in seg.tokset for t in phrase) / len(phrase)
+    return 0.4 * sum(t in near[0] for t in phrase) / len(phrase)
+
+
+def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> list[int]:
+    """The ``k`` ids of highest score, best first; equal scores in document order (the lower id first)."""
+    if len(ids) > k:
+        cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th highest score
+        above = scores > cut
+        tied = np.flatnonzero(scores == cut)[: k - int(above.sum())]
+        keep = np.concatenate([np.flatnonzero(above), tied])
+        ids, scores = ids[keep], scores[keep]
+    order = np.lexsort((ids, -scores))  # by score descending, then by id
+    return ids[order].tolist()
 
 
 def _within(phrase: tuple[str, ...], toks: list[str], span: int) -> bool:
@@ -541,3 +738,13 @@ def _has_unit(seg: Segment, accepts: set[tuple[str, ...]]) -> bool:
             if before[-n:] == unit:
                 return True
     return False
+
+
+def _lexicon_words(lex: Lexicon) -> list[str]:
+    """The words of the abbreviations and everyday phrases the lexicon knows, and of what they stand for."""
+    words: list[str] = []
+    for table in (lex.abbreviations, lex.colloquial):
+        for key, value in table.items():
+            words.extend(key)
+            words.extend(value)
+    return words

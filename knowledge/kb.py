@@ -12,7 +12,6 @@ import logging
 import re
 import time
 import zipfile
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -122,8 +121,7 @@ class KnowledgeBase:
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
-        self.speller = Speller(self.index.vocabulary + Counter(_lexicon_words(lexicon)), accented,
-                               self.index.bigrams, dict(self.index.pairs))
+        self.speller = Speller(self.index.vocabulary, accented, self.index.bigrams, self.index.pairs)
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
         self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
         self.faq_by_question = {e.questions[0]: e for e in faq}
@@ -158,9 +156,8 @@ class KnowledgeBase:
         wanted = {name: sha256_of(s) for name, s in zip(names, sources)}
         wanted["__parser__"] = PARSER_VERSION
         rebuilt = rebuild or store.source_fingerprint() != wanted
-        if rebuilt:
-            docs = [parse_source(s, name) for s, name in zip(sources, names)]
-            store.replace_documents((d, str(s), wanted[d.name]) for d, s in zip(docs, sources))
+        if rebuilt:  # one plan at a time, parsed and stored: a hundred parsed plans never sit in memory together
+            store.replace_documents((parse_source(s, name), str(s), wanted[name]) for s, name in zip(sources, names))
         documents = store.load_documents()
         lexicon = Lexicon.load(data_dir)
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
@@ -204,7 +201,7 @@ class KnowledgeBase:
         if self._names_another_place(query):
             return Reply(found=False, kind="unknown", english=query.english), query, []
         entry = self._asked.get(" ".join(tokens(question)))
-        curated = self.index.by_passage.get(f"faq:{entry.id}") if entry else None
+        curated = self.index.segments_of(f"faq:{entry.id}") if entry else None
         if curated:
             hit = Hit(curated[0], 1.0, 1.0, True, ["asked as curated"])
             return self._answer(hit, query, [hit]), query, [hit]
@@ -374,12 +371,3 @@ def _close_call(chosen: Hit, hits: list[Hit]) -> bool:
     roots = {h.segment.passage.cited_by if h.segment.passage.kind == "faq" else h.segment.passage.key
              for h in hits if h.fits and h.score >= chosen.score - 0.02}
     return len(roots) >= 4
-
-
-def _lexicon_words(lex: Lexicon) -> list[str]:
-    words: list[str] = []
-    for table in (lex.abbreviations, lex.colloquial):
-        for key, value in table.items():
-            words.extend(key)
-            words.extend(value)
-    return words

@@ -76,9 +76,15 @@ def _find(toks: list[str], phrase: tuple[str, ...], used: set[int] | None = None
     return -1
 
 
-def find_members(toks: list[str], group: list[set[tuple[str, ...]]]) -> set[int]:
-    """Which members of a contrast group a token stream names; longer phrases mask the words inside."""
-    index = _member_index(tuple(frozenset(m) for m in group))
+MemberIndex = dict[str, list[tuple[int, int, tuple[str, ...]]]]  # first word → (length, member, phrase)
+
+
+def find_members(toks: list[str], group: list[set[tuple[str, ...]]] | MemberIndex) -> set[int]:
+    """Which members of a contrast group a token stream names; longer phrases mask the words inside.
+
+    ``group`` may be given as its :func:`member_index`, made once, when many streams are checked against it.
+    """
+    index = group if isinstance(group, dict) else member_index(group)
     found: set[int] = set()
     taken: set[int] = set()
     matches: list[tuple[int, int, int]] = []  # (-length, start, member)
@@ -94,9 +100,14 @@ def find_members(toks: list[str], group: list[set[tuple[str, ...]]]) -> set[int]
     return found
 
 
+def member_index(group: list[set[tuple[str, ...]]]) -> MemberIndex:
+    """A contrast group's phrases by their first word."""
+    return _member_index(tuple(frozenset(m) for m in group))
+
+
 @lru_cache(maxsize=256)
-def _member_index(group: tuple[frozenset[tuple[str, ...]], ...]) -> dict[str, list[tuple[int, int, tuple[str, ...]]]]:
-    index: dict[str, list[tuple[int, int, tuple[str, ...]]]] = {}
+def _member_index(group: tuple[frozenset[tuple[str, ...]], ...]) -> MemberIndex:
+    index: MemberIndex = {}
     for idx, member in enumerate(group):
         for phrase in member:
             if phrase:

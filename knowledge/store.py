@@ -175,8 +175,11 @@ class Store:
         return out
 
     def replace_documents(self, docs: Iterable[tuple[Document, str, str]]) -> None:
-        """Replace the whole knowledge base in one transaction: (document, source path, sha256)."""
-        docs = list(docs)
+        """Replace the whole knowledge base in one transaction: (document, source path, sha256).
+
+        ``docs`` may be a generator that parses as it goes: a source that fails to parse rolls the whole
+        replacement back, and the knowledge base stays as it was.
+        """
         with self.transaction():
             self.db.execute("DELETE FROM passages")
             self.db.execute("DELETE FROM targets")
@@ -211,7 +214,23 @@ class Store:
             self.db["meta"].upsert({"key": "parser_version", "value": PARSER_VERSION}, pk="key")
 
     def load_documents(self) -> list[Document]:
-        """The cached knowledge base, as the parser produced it."""
+        """The cached knowledge base, as the parser produced it.
+
+        Equal headings, paths and labels are one object however many passages (and plans) repeat them: a
+        hundred plans of the same shape would otherwise hold a hundred copies of every heading.
+        """
+        lists: dict[str, list[str]] = {}
+        texts: dict[str, str] = {}
+
+        def decoded(raw: str | None) -> list[str]:
+            raw = raw or "[]"
+            if raw not in lists:
+                lists[raw] = json.loads(raw)
+            return lists[raw]
+
+        def one(text: str) -> str:
+            return texts.setdefault(text, text)
+
         docs: list[Document] = []
         for row in self.db.execute(
             "SELECT name, title, meta, sections, footnotes_found, footnotes_attached FROM documents ORDER BY rowid"
@@ -219,10 +238,10 @@ class Store:
             name, title, meta, sections, found, attached = row
             passages = [
                 Passage(
-                    key=r[0], kind=r[1], text=r[2], section=r[3], path=json.loads(r[4]),
-                    context=json.loads(r[5]), footnotes={int(k): v for k, v in json.loads(r[6]).items()},
-                    footnote_number=r[7], cited_by=r[8], year=r[9], stance=r[10], target=r[11], doc=name,
-                    titles=json.loads(r[12] or "[]"), label=r[13] or "",
+                    key=r[0], kind=one(r[1]), text=r[2], section=one(r[3]), path=decoded(r[4]),
+                    context=decoded(r[5]), footnotes={int(k): v for k, v in json.loads(r[6]).items()},
+                    footnote_number=r[7], cited_by=r[8], year=r[9], stance=one(r[10]), target=r[11], doc=name,
+                    titles=decoded(r[12]), label=one(r[13] or ""),
                 )
                 for r in self.db.execute(
                     "SELECT key, kind, text, section, path, context, footnotes, footnote_number, cited_by, "
