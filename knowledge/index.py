@@ -279,8 +279,12 @@ class Index:
     """All segments of a knowledge base, with document frequencies and postings (see :class:`Postings`)."""
 
     def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None,
-                 doc_titles: dict[str, str] | None = None) -> None:
+                 doc_titles: dict[str, str] | None = None, periods: set[int] | None = None) -> None:
         self.lex = lex
+        # The years the documents' titles name ("năm 2025 và phương hướng năm 2026"): their own periods, which
+        # their sections may speak of without naming them. A question about another year needs a sentence
+        # that names it or stands under a heading that does.
+        self.periods = periods or set()
         # With several documents, each passage's context includes its document's title, so a question naming
         # a commune, a year or a quarter ("quý I/2026") leans towards the document that names it. The title's
         # words are kept once per document, apart from the headings, so that a hundred copies of one plan
@@ -658,6 +662,9 @@ class Index:
         if q.units and "percent" not in q.types and not _has_unit(seg, q.units):
             ok = False
             reasons.append("measure")
+        if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
+            ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
+            reasons.append("other-year")
         if "when" in q.types and not seg.has_date:
             ok = False
             reasons.append("no-date")

@@ -29,7 +29,7 @@ from .lexicon import DATA_DIR, Lexicon, Speller
 from .metrics import LiveFigures, Progress, describe
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
-from .text import accent_key, fold, normalize, tokens
+from .text import accent_key, fold, normalize, strip_marks, tokens
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +100,13 @@ class KnowledgeBase:
         self.lexicon = lexicon
         self.yaml_faq = faq
         self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
-        years = [int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)]
-        self.plan_year = max(years) if years else None
+        # The years the titles name: the documents' own periods ("năm 2024"; "năm 2025 và … năm 2026").
+        self.periods = {int(y) for d in documents for y in re.findall(r"\b(20\d\d)\b", d.title)}
+        self.plan_year = max(self.periods) if self.periods else None
         self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
-        self._communes = {d.name: fold(m.group("name")) for d in documents if len(documents) > 1
-                          and (m := _COMMUNE.search(d.title))}
+        communes = {d.name: fold(m.group("name")) for d in documents if (m := _COMMUNE.search(d.title))}
+        self._own_communes = set(communes.values())  # the communes whose plans are loaded
+        self._communes = communes if len(documents) > 1 else {}
         self._build(faq)
 
     def _build(self, faq: list[FaqEntry]) -> None:
@@ -117,7 +119,8 @@ class KnowledgeBase:
         self.passages.update({e.passage.key: e.passage for e in faq if e.passage and e.passage.kind == "taught"})
         identity = {accent_key(w) for d in documents for w in re.findall(r"[^\W\d_]+", d.title)}
         titles = {d.name: d.title for d in documents} if len(documents) > 1 else {}
-        self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity, titles)
+        self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity, titles,
+                           self.periods)
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
@@ -257,8 +260,22 @@ class KnowledgeBase:
         return {doc for doc, commune in self._communes.items() if re.search(rf"\b{re.escape(commune)}\b", folded)}
 
     def _names_another_place(self, query: Query) -> bool:
-        """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer."""
-        return any(accent_key(w) not in self.index.accents for place in query.places for w in place.split())
+        """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer; nor
+        is another commune, even one a plan mentions ("thu ngân sách của xã Xuất Lễ", a neighbour of Cao Lâu)."""
+        if any(accent_key(w) not in self.index.accents for place in query.places for w in place.split()):
+            return True
+        if any(not self._knows_name(name) for name in query.names):
+            return True  # "người dân tộc Tày": a name the plans never write
+        return bool(self._own_communes) and any(fold(c) not in self._own_communes for c in query.communes)
+
+    def _knows_name(self, word: str) -> bool:
+        """A name the knowledge base writes: with its diacritics when typed with them, else in any spelling,
+        or a typo of one of its words ("Quý Mãoo")."""
+        if strip_marks(word) == word:
+            known = fold(word) in self.index.idf or fold(word) in self.index.ctx_postings
+        else:
+            known = accent_key(word) in self.index.accents
+        return known or self.speller.repair(word) is not None
 
     def suggest(self, query: Query, hits: list[Hit], limit: int = 3) -> list[str]:
         """Up to ``limit`` curated questions near this one, each checked to be answerable: first those whose

@@ -61,6 +61,8 @@ class Query:
     school_years: list[tuple[str, ...]] = field(default_factory=list)
     english: bool = False
     places: list[str] = field(default_factory=list)  # proper names after "xã", "huyện"…: "Thụy Hùng"
+    communes: list[str] = field(default_factory=list)  # those after "xã", "phường": which commune is asked about
+    names: list[str] = field(default_factory=list)  # capitalised words inside the question: "dân tộc Tày"
     excluded: list[Slot] = field(default_factory=list)  # "Ngoài tuyển quân, …": named to be set aside
 
     @property
@@ -145,6 +147,11 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         cased = list(toks)
     q = Query(text=text, tokens=toks, slots=[], bigrams=[], english=english)
     q.places = _places(cased)
+    q.communes = _places(cased, _COMMUNE_WORDS)
+    # A capitalised word after the first is a name ("người dân tộc Tày", "trường Kim Đồng"); all capitals
+    # is an abbreviation, and a word after a sentence's end starts a sentence.
+    q.names = [normalize(w) for i, w in enumerate(cased) if i and w[:1].isupper() and w.isalpha()
+               and not w.isupper() and not re.search(rf"[.?!]\s+{re.escape(w)}\b", original)]
 
     # Kinds of answer wanted; the words that say so are consumed.
     used: set[int] = set()
@@ -406,15 +413,20 @@ def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:
 _PLACE_WORDS = {"xã", "huyện", "tỉnh", "thôn", "bản", "phường", "thị"}
 
 
-def _places(cased: list[str]) -> list[str]:
+_COMMUNE_WORDS = {"xã", "phường"}
+
+
+def _places(cased: list[str], words: set[str] = _PLACE_WORDS) -> list[str]:
     """Capitalised names after a place word ("xã Thụy Hùng" → "thụy hùng"), as the asker typed them."""
     out: list[str] = []
     i = 0
     while i < len(cased):
-        if cased[i].lower() in _PLACE_WORDS:
+        if cased[i].lower() in words:
             j = i + 1
             name: list[str] = []
-            while j < len(cased) and cased[j][:1].isupper() and cased[j].isalpha() and len(name) < 3:
+            # A name is capitalised, not shouted: in "TỔNG THU NGÂN SÁCH XÃ NĂM 2023" nothing is a name.
+            while (j < len(cased) and cased[j][:1].isupper() and cased[j].isalpha() and len(name) < 3
+                   and not (cased[j].isupper() and len(cased[j]) > 1)):
                 name.append(cased[j])
                 j += 1
             if name:

@@ -105,6 +105,28 @@ def test_says_it_does_not_know(kb, question):
     assert "Xin lỗi" in kb.render(reply, "vi") or "Có phải" in kb.render(reply, "vi")
 
 
+@pytest.mark.parametrize(("asked", "neighbour", "figure"), [
+    # A year the plan does not cover: neither the 2023 result nor the 2024 target answers it.
+    ("Sản lượng lương thực năm 2022 của xã là bao nhiêu tấn?",
+     "Sản lượng lương thực năm 2023 của xã là bao nhiêu tấn?", "1195,7"),
+    ("How many hectares of spring rice were planted in 2021?",
+     "How many hectares of spring rice were planted in 2023?", "88,1"),
+    # A neighbouring commune the plan mentions (a joint event), but whose figures it does not hold.
+    ("Tổng thu ngân sách của xã Xuất Lễ năm 2023 là bao nhiêu?",
+     "Tổng thu ngân sách của xã Cao Lâu năm 2023 là bao nhiêu?", "9.439.014.295"),
+    # A name the plan never writes: its ethnic minorities are counted together, never by group.
+    ("Năm 2023 xã cấp bao nhiêu thẻ BHYT cho người dân tộc Tày?",
+     "Năm 2023 xã cấp bao nhiêu thẻ BHYT cho người dân tộc thiểu số?", "3.122"),
+])
+def test_a_year_commune_or_name_the_plan_does_not_cover_is_not_answered(kb, asked, neighbour, figure):
+    assert not kb.ask(asked).found, asked
+    assert figure in answer(kb, neighbour)
+
+
+def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
+    assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
+
+
 @pytest.mark.parametrize("junk", [
     "", "   ", "?!?!", "😀🎉", "<b>hộ nghèo</b><script>alert(1)</script>", "'; DROP TABLE passages; --",
     "\x00\x07\x1b[31m", "a" * 20_000, "hộ nghèo " * 3000,
