@@ -41,7 +41,7 @@ _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
-_MONEY_UNITS = {"dong", "d", "trieu", "ty", "000d", "vnd"}
+_MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
 _CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
 CONTEXT_WEIGHT = 0.6
 # A rare word matters more, up to a point: a question's framing words ("quy mô", "cuối") are rare in a

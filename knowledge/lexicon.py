@@ -69,6 +69,7 @@ class Lexicon:
     colloquial_alts: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
     colloquial_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     glossary: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
+    glossary_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)  # "goats" → ("dê",)
     stopwords: set[str] = field(default_factory=set)
     stopwords_accented: set[str] = field(default_factory=set)
     stop_phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
@@ -113,6 +114,9 @@ class Lexicon:
             k, v = _phrase(key), _phrase(value)
             if k and v:
                 lex.glossary[k] = v
+                accents = tuple(accent_key(w) for w in accented_tokens(str(value)))
+                if len(accents) == len(v):
+                    lex.glossary_accents[k] = accents
         lex.stopwords = {fold_word(w) for w in cues.get("stopwords") or []}
         lex.stopwords_accented = {normalize(str(w)) for w in cues.get("stopwords") or []}
         for w in cues.get("stopwords") or []:
@@ -175,8 +179,14 @@ class Lexicon:
         """Everyday words → the document's words; returns the new stream and what was replaced."""
         return _replace(toks, self.colloquial)
 
-    def apply_glossary(self, toks: list[str]) -> list[str]:
-        return _replace(toks, self.glossary)[0]
+    def apply_glossary(self, toks: list[str]) -> tuple[list[str], list[str | None]]:
+        """English terms → the plan's words, each with its diacritics where the glossary writes them (so that
+        "goats" looks for "dê", not "để"); the words it does not translate have none."""
+        out, done = _replace(toks, self.glossary)
+        accents: list[str | None] = [None] * len(out)
+        for start, end, key in done:
+            accents[start:end] = self.glossary_accents.get(key) or [None] * (end - start)
+        return out, accents
 
     def is_english(self, toks: list[str]) -> bool:
         """English when several English function words appear and no Vietnamese-only letters do."""

@@ -142,8 +142,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         accented.append(acc)
     english = lex.is_english(toks)
     if english:
-        toks = lex.apply_glossary(toks)
-        accented = list(toks)
+        toks, accented = lex.apply_glossary(toks)
         cased = list(toks)
     q = Query(text=text, tokens=toks, slots=[], bigrams=[], english=english)
     q.places = _places(cased)
@@ -303,7 +302,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         if expanded:
             alts.append(expanded)
         known = speller.known(t) or any(all(speller.known(x) for x in a) for a in alts[1:])
-        acc = accented[i - 1] if has_marks and not english else None
+        acc = accented[i - 1] if has_marks or english else None
         q.slots.append(Slot(alts=alts, known=known, framing=(i - 1) in measured,
                             accented=accent_key(acc) if acc else None,
                             focus=any(a - 2 <= i - 1 < b + 2 for a, b in asked_spans), pos=len(rest) - 1))

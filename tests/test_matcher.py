@@ -123,6 +123,18 @@ def test_a_year_commune_or_name_the_plan_does_not_cover_is_not_answered(kb, aske
     assert figure in answer(kb, neighbour)
 
 
+def test_money_in_ty_dong_is_money(kb):
+    """"15,5 tỷ đồng": "tỷ" folds to "ti" like "kỳ" to "ki", and is still a sum of money."""
+    assert "15,5 tỷ đồng" in answer(kb, "Dự án đường Cao Lộc – Ba Sơn (ĐH.28) đã chi trả tạm ứng bao nhiêu tiền?")
+
+
+def test_an_english_term_looks_for_the_vietnamese_word_with_its_diacritics(kb):
+    """"goats" is "dê", which folds like "để" (in order to), a word of nearly every paragraph."""
+    assert "Dê 342 con" in answer(kb, "How many goats does the commune have?")
+    named = kb.ask("How many goats are there in Cao Lau commune?")
+    assert not named.found or "Dê 342 con" in named.quote, named.quote  # never a sentence with "để" instead
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
