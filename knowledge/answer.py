@@ -70,6 +70,12 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     """The sentence that answers, with what belongs to it: its lead-in, its "Trong đó…" follow-up, and
     a neighbouring sentence of the same paragraph that answers as well (a two-part question)."""
     seg = hit.segment
+    if seg.head and sum(h.segment.passage is seg.passage and h.segment.head == seg.head and h.fits
+                        and h.score >= hit.score - 1e-9 for h in hits or []) >= 3:
+        # Every item of the list answers as well as any other: the question is about its lead-in ("Hai tháng
+        # cuối năm 2023 được cấp 160 tấn xi măng …, đã phân bổ cho các thôn …:"), not one item.
+        text = seg.head.rstrip(": ") + " …"
+        return text if len(text) <= QUOTE_MAX else _window(text, query)
     siblings = index.segments_of(seg.passage.key) if seg.passage.kind != "faq" else []
     by_order = {s.order: s for s in siblings}
     close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits

@@ -135,6 +135,19 @@ def test_an_english_term_looks_for_the_vietnamese_word_with_its_diacritics(kb):
     assert not named.found or "Dê 342 con" in named.quote, named.quote  # never a sentence with "để" instead
 
 
+def test_a_question_about_a_lists_lead_in_is_answered_with_the_lead_in(kb):
+    """Every village's item ties ("… cho các thôn: Còn Nàn 26,7 tấn; Bản Vàng 13,1 tấn; …"): the total asked
+    for is in the lead-in, and one village's share is not the answer."""
+    quote = answer(kb, "hai thang cuoi nam 2023 xa duoc cap bao nhieu tan xi mang giao thong nong thon")
+    assert "160 tấn" in quote and "26,7" not in quote
+    assert "31 tấn" in answer(kb, "đầu năm 2023 thôn Bản Vàng được phân bổ bao nhiêu tấn xi măng?")
+
+
+def test_the_signer_is_found_however_formally_asked(kb):
+    quote = answer(kb, "Ai là người ký kế hoạch năm 2024 của xã với tư cách Chủ tịch UBND xã?")
+    assert "Hoàng Văn Điều" in quote
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
