@@ -17,7 +17,7 @@ _TONE_BY_KEY = {v: k for k, v in _TONES.items()}
 _QUALITY = {"\u0302", "\u0306", "\u031b"}  # circumflex, breve, horn
 _VOWELS = set("aeiouy")
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_WORD_SPLIT = re.compile(r"([^\W_]+)", re.UNICODE)
 
 
 class AmbiguousNumber(ValueError):
@@ -27,7 +27,11 @@ class AmbiguousNumber(ValueError):
 def nfc(text: str) -> str:
     """NFC with one tone placement (the traditional "hòa", "thủy" the plans use), so both spellings meet."""
     text = unicodedata.normalize("NFC", text or "")
-    return unicodedata.normalize("NFC", _WORD.sub(lambda m: _retone_word(m.group(0)), text))
+    if text.isascii():  # no tone marks to move
+        return text
+    parts = _WORD_SPLIT.split(text)  # separators and words alternate: every odd item is a word
+    parts[1::2] = map(_retone_word, parts[1::2])
+    return unicodedata.normalize("NFC", "".join(parts))
 
 
 @lru_cache(maxsize=65536)
