@@ -201,7 +201,7 @@ class KnowledgeBase:
         if query.empty or all(slot.is_number for slot in query.slots):
             # Only words every question has ("kết quả đạt bao nhiêu?") or only numbers: nothing to look for.
             return Reply(found=False, kind="unknown", english=query.english), query, []
-        if self._names_another_place(query):
+        if self._asks_beyond_the_plans(query):
             return Reply(found=False, kind="unknown", english=query.english), query, []
         entry = self._asked.get(" ".join(tokens(question)))
         curated = self.index.segments_of(f"faq:{entry.id}") if entry else None
@@ -259,14 +259,17 @@ class KnowledgeBase:
         folded = fold(question)
         return {doc for doc, commune in self._communes.items() if re.search(rf"\b{re.escape(commune)}\b", folded)}
 
-    def _names_another_place(self, query: Query) -> bool:
-        """"Xã Thụy Hùng có bao nhiêu hộ nghèo?": a place no document here mentions is not ours to answer; nor
-        is another commune, even one a plan mentions ("thu ngân sách của xã Xuất Lễ", a neighbour of Cao Lâu)."""
+    def _asks_beyond_the_plans(self, query: Query) -> bool:
+        """Questions about something the plans do not cover, however many words they share with a sentence:
+        - a place no document mentions ("Xã Thụy Hùng có bao nhiêu hộ nghèo?");
+        - another commune, even a neighbour a plan mentions ("thu ngân sách của xã Xuất Lễ");
+        - a name no plan writes ("người dân tộc Tày");
+        - a thing no plan names, asked about by name ("Email của UBND xã …")."""
         if any(accent_key(w) not in self.index.accents for place in query.places for w in place.split()):
             return True
-        if any(not self._knows_name(name) for name in query.names):
-            return True  # "người dân tộc Tày": a name the plans never write
-        return bool(self._own_communes) and any(fold(c) not in self._own_communes for c in query.communes)
+        if self._own_communes and any(fold(c) not in self._own_communes for c in query.communes):
+            return True
+        return query.unknown_owned or any(not self._knows_name(name) for name in query.names)
 
     def _knows_name(self, word: str) -> bool:
         """A name the knowledge base writes: with its diacritics when typed with them, else in any spelling,

@@ -63,6 +63,7 @@ class Query:
     places: list[str] = field(default_factory=list)  # proper names after "xã", "huyện"…: "Thụy Hùng"
     communes: list[str] = field(default_factory=list)  # those after "xã", "phường": which commune is asked about
     names: list[str] = field(default_factory=list)  # capitalised words inside the question: "dân tộc Tày"
+    unknown_owned: bool = False  # "Email của UBND xã …": what is asked about is a word the plans never use
     excluded: list[Slot] = field(default_factory=list)  # "Ngoài tuyển quân, …": named to be set aside
 
     @property
@@ -329,6 +330,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         members = find_members(probe, group)
         if members:
             q.contrasts[gi] = members
+    # "X của Y": X is what the question asks about; when the knowledge base never uses that word, no
+    # sentence can hold it, whatever else (Y) they share.
+    q.unknown_owned = any(s.pos + 1 < len(rest) and rest[s.pos + 1] == "cua" and not s.known
+                          for s in q.slots if s.pos >= 0)
     q.tokens = rest
     return q
 
