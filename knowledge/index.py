@@ -653,7 +653,8 @@ class Index:
                 reasons.append("no-number")
             elif q.counted and "percent" not in q.types and "money" not in q.types:
                 groups = [c for c in (self.lex.counter_of(p) for p in [q.counted, *q.counted_alts]) if c]
-                if groups and not any(_has_unit(seg, c.accepts) or _head_names(seg, c.accepts) for c in groups):
+                if groups and not any(_has_unit(seg, c.accepts) or _head_names(seg, c.accepts) for c in groups) \
+                        and not (q.share_counts and seg.has_percent):
                     ok = False
                     reasons.append("unit")
         if q.counted_word and q.counted_word not in tokset and not self._counts_in_context(seg, q):

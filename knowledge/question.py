@@ -50,6 +50,7 @@ class Query:
     types: set[str] = field(default_factory=set)
     counted: tuple[str, ...] | None = None
     counted_alts: list[tuple[str, ...]] = field(default_factory=list)
+    share_counts: bool = False  # "Số hộ … là bao nhiêu?": a count of hộ, or the share of them ("85%")
     number_of: str | None = None  # "Số hộ nghèo …": a stock the document states the same way
     counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
@@ -192,6 +193,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     q.counted = _counted_noun(toks, quantity_at, lex, pairs) if single else None
     q.number_of = next((toks[k + 1] for k, tk in enumerate(toks[:-1]) if tk == "so" and toks[k + 1]
                         and toks[k + 1] not in lex.stopwords), None)
+    if q.counted is None and single and "quantity" in q.types and q.number_of and lex.counter_of((q.number_of,)):
+        q.counted = (q.number_of,)  # "Số hộ nghèo … là bao nhiêu?": a count of hộ, not a sum of money
+        q.share_counts = True
     if q.counted and len(q.counted) == 1:  # "bao nhiêu HS": học sinh or hồ sơ, whichever the sentence counts
         at = next((k for k, t in enumerate(toks) if (t,) == q.counted), -1)
         q.counted_alts = list(lex.abbreviations_caps.get(cased[at], [])) if at >= 0 and not english else []

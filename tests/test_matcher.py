@@ -158,6 +158,23 @@ def test_a_thing_the_plan_never_names_asked_about_by_name_is_not_answered(kb, as
     assert figure in answer(kb, neighbour)
 
 
+def test_the_peoples_council_and_committee_are_kept_apart(kb):
+    """The plan is signed by the chairman of the UBND (committee); it never names the HĐND (council) chairman."""
+    assert "Hoàng Văn Điều" in answer(kb, "ai là chủ tịch UBND xã ký kế hoạch này?")
+    council = kb.ask("ai la chu tich hdnd xa cao lau")
+    assert not council.found or "Hoàng Văn Điều" not in council.quote
+
+
+def test_a_number_of_households_is_a_count_or_a_share_never_a_sum_of_money(kb):
+    assert "85%" in answer(kb, "Chỉ tiêu số hộ đạt Gia đình văn hóa năm 2024 là bao nhiêu?")
+    other_year = kb.ask("so ho ngheo cua xa nam 2022 la bao nhieu")  # 2022 has only an electricity bill
+    assert not other_year.found or "79.200.000" not in other_year.quote
+
+
+def test_an_english_verb_of_farming_is_translated(kb):
+    assert "Dê 342 con" in answer(kb, "How many goats are raised in the commune?")
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
