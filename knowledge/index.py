@@ -40,6 +40,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉ�
 _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
+_CLOCK = re.compile(r"\b\d{1,2}\s?(?:giờ|h\b|:\d\d)|\b(?:sáng|chiều|tối) (?:thứ|các ngày)", re.IGNORECASE)
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
 _CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
@@ -666,6 +667,9 @@ class Index:
         if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
             ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
             reasons.append("other-year")
+        if "clock" in q.types and not _CLOCK.search(seg.text):
+            ok = False  # "làm việc từ mấy giờ": a time of day, not a date
+            reasons.append("no-time")
         if "when" in q.types and not seg.has_date:
             ok = False
             reasons.append("no-date")

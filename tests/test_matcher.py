@@ -175,6 +175,12 @@ def test_an_english_verb_of_farming_is_translated(kb):
     assert "Dê 342 con" in answer(kb, "How many goats are raised in the commune?")
 
 
+def test_a_time_of_day_is_not_answered_with_a_date(kb):
+    """The plan dates its decisions but never says when an office opens."""
+    assert not kb.ask("Bộ phận Một cửa của UBND xã làm việc từ mấy giờ đến mấy giờ?").found
+    assert "12/3/2024" in answer(kb, "Quyết định phê duyệt kế hoạch của UBND huyện ban hành ngày nào?")
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
