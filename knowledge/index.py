@@ -54,7 +54,6 @@ COLLISION_FACTOR = 0.3
 FOCUS_FACTOR = 1.3
 COMMON_IDF = 1.1  # log(3): a word in about a third of all segments
 FULL_SCORING = 60  # candidates scored in full, after the cheap coverage
-RECENT_CANDIDATES = 2048  # candidates whose word sets are kept between questions (a few MB)
 UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
@@ -305,7 +304,6 @@ class Index:
         self.identity = identity or set()
         self._contrasts = [(gi, member_index(g)) for gi, g in enumerate(lex.contrasts)]
         self.segments: list[Segment] = []
-        self._recent: dict[int, tuple[list[str], set[str], set[tuple[str, str]], set[str]]] = {}
         self._first: dict[str, int] = {}  # passage key → its first segment (a passage's segments are consecutive)
         self._interned: dict[object, object] = {}
         self.vocabulary: Counter[str] = Counter()
@@ -558,24 +556,14 @@ class Index:
         hits.sort(key=lambda h: -h.score)
         return hits[:limit]
 
-    def _sets(self, seg: Segment) -> tuple[list[str], set[str], set[tuple[str, str]], set[str]]:
-        """A candidate's words as a list and a set, its word pairs, and the previous sentence's words: made
-        when it is first scored, kept for the next questions (a few thousand candidates, not every sentence)."""
-        made = self._recent.get(seg.id)
-        if made is None:
-            toks = seg.toks
-            made = (toks, set(toks), set(itertools.pairwise(toks)), set(seg.prev.split()))
-            if len(self._recent) >= RECENT_CANDIDATES:
-                del self._recent[next(iter(self._recent))]  # the oldest
-            self._recent[seg.id] = made
-        return made
-
     def _score(self, seg: Segment, q: Query, total: float) -> Hit:
         matched = 0.0
-        toks, tokset, pairs, prev = self._sets(seg)
+        toks = seg.toks
+        tokset = set(toks)
+        pairs = set(itertools.pairwise(toks))
         # What the sentence says, with what surrounds it: its headings and lead-in, the sentence before it,
         # and the plan's title.
-        ctx, title = seg.context, seg.title_words
+        ctx, prev, title = seg.context, set(seg.prev.split()), seg.title_words
         near = (tokset, ctx, prev, title)
         for slot in q.slots:
             best = 0.0
