@@ -193,9 +193,14 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     q.counted = _counted_noun(toks, quantity_at, lex, pairs) if single else None
     q.number_of = next((toks[k + 1] for k, tk in enumerate(toks[:-1]) if tk == "so" and toks[k + 1]
                         and toks[k + 1] not in lex.stopwords), None)
-    if q.counted is None and single and "quantity" in q.types and q.number_of and lex.counter_of((q.number_of,)):
-        q.counted = (q.number_of,)  # "Số hộ nghèo … là bao nhiêu?": a count of hộ, not a sum of money
-        q.share_counts = True
+    if (q.counted is None and single and "quantity" in q.types and quantity_at
+            and all(t in lex.stopwords or t in _TAIL_PARTICLES or t == "?" for t in toks[max(quantity_at):])):
+        # Nothing after "bao nhiêu": the thing counted is the one the question opens with ("Số hộ nghèo … là
+        # bao nhiêu?", "hộ nghèo còn bao nhiêu?"): a count of hộ, or their share, not a sum of money.
+        opening = q.number_of or next((t for t in toks[: min(quantity_at)] if t not in lex.stopwords), None)
+        if opening and lex.counter_of((opening,)):
+            q.counted = (opening,)
+            q.share_counts = True
     if q.counted and len(q.counted) == 1:  # "bao nhiêu HS": học sinh or hồ sơ, whichever the sentence counts
         at = next((k for k, t in enumerate(toks) if (t,) == q.counted), -1)
         q.counted_alts = list(lex.abbreviations_caps.get(cased[at], [])) if at >= 0 and not english else []

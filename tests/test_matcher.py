@@ -166,6 +166,13 @@ def test_the_peoples_council_and_committee_are_kept_apart(kb):
     assert not council.found or "Hoàng Văn Điều" not in council.quote
 
 
+def test_a_count_asked_with_nothing_after_bao_nhieu_counts_what_the_question_opens_with(kb):
+    """"hộ nghèo còn bao nhiêu": the households are counted, so the sentence with "81/910 hộ" answers, not the
+    ones about the poor households' electricity bill or rice."""
+    assert "81/910 hộ" in answer(kb, "ho ngheo con bao nhieu")
+    assert "81/910 hộ" in answer(kb, "hộ nghèo còn bao nhiêu?")
+
+
 def test_a_number_of_households_is_a_count_or_a_share_never_a_sum_of_money(kb):
     assert "85%" in answer(kb, "Chỉ tiêu số hộ đạt Gia đình văn hóa năm 2024 là bao nhiêu?")
     other_year = kb.ask("so ho ngheo cua xa nam 2022 la bao nhieu")  # 2022 has only an electricity bill
