@@ -489,7 +489,7 @@ def _counted_noun(toks: list[str], quantity_at: list[int], lex: Lexicon,
             phrase = tuple(toks[start : start + n])
             if n == 1 and start + 1 < len(toks) and (toks[start], toks[start + 1]) in pairs:
                 continue  # "hỗ trợ", not "hộ": the word is half of a longer one
-            phrase = lex.colloquial.get(phrase, phrase) if n == 1 else phrase
+            phrase = lex.colloquial.get(phrase, phrase)  # "mét vuông" → m², an area, not a length
             if len(phrase) >= 1 and lex.counter_of(phrase):
                 return phrase
     return None

@@ -189,6 +189,10 @@ def test_a_time_of_day_is_not_answered_with_a_date(kb):
     assert "12/3/2024" in answer(kb, "Quyết định phê duyệt kế hoạch của UBND huyện ban hành ngày nào?")
 
 
+def test_square_metres_are_an_area_not_a_length(kb):
+    assert "5000m²" in answer(kb, "Diện tích trường Mầm non sau khi mở rộng phải đạt tối thiểu bao nhiêu mét vuông?")
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
