@@ -20,6 +20,7 @@ import itertools
 import math
 import re
 import sys
+import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
@@ -40,6 +41,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\dA-ZĐÂĂÊÔƠƯÁÀẢÃẠÉ�
 _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
+_TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
 _CLOCK = re.compile(r"\b\d{1,2}\s?(?:giờ|h\b|:\d\d)|\b(?:sáng|chiều|tối) (?:thứ|các ngày)", re.IGNORECASE)
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
@@ -312,6 +314,7 @@ class Index:
         self.bigrams: set[tuple[str, str]] = set()
         self.pairs: Counter[tuple[str, str]] = Counter()  # folded word pairs of the knowledge base
         self.accents: set[str] = set()  # every word of the knowledge base with its diacritics
+        self._by_fold: dict[str, list[str]] | None = None  # those words by their folded form, made when needed
         for accents in self.doc_accents.values():
             self.accents.update(accents)
         for passage in passages:
@@ -480,10 +483,14 @@ class Index:
         for slot in query.slots:
             best = 0.0
             if slot.accented and slot.accented not in self.accents and len(slot.alts) == 1:
-                # Typed with diacritics and not a word of the knowledge base ("Tày" where it only has
-                # "tây"): unknown, whatever it folds to.
-                slot.alts = [("\x00" + slot.accented,)]
-                slot.known = False
+                misspelt = self._spelt_as(slot.accented)
+                if misspelt is not None:  # "ngừoi" for "người": the same tone, a vowel's hook misplaced
+                    slot.accented = misspelt
+                else:
+                    # Typed with diacritics and not a word of the knowledge base ("Tày" where it only has
+                    # "tây", another tone): unknown, whatever it folds to.
+                    slot.alts = [("\x00" + slot.accented,)]
+                    slot.known = False
             for alt in slot.alts:
                 known = [self.idf[t] for t in alt if t in self.idf]
                 if known:
@@ -499,6 +506,18 @@ class Index:
             if slot.focus:
                 best *= FOCUS_FACTOR
             slot.weight = best
+
+    def _spelt_as(self, accented: str) -> str | None:
+        """The one word of the knowledge base a word typed with diacritics misspells: the same letters and the
+        same tone, only the vowels' hooks and hats differ ("ngừoi", "nguời" → "người"). A different tone is a
+        different word ("Tày" is not "tây"), so it is not a misspelling."""
+        if self._by_fold is None:
+            self._by_fold = {}
+            for word in self.accents:
+                self._by_fold.setdefault(fold_word(word), []).append(word)
+        tone = _tone(accented)
+        same = [w for w in self._by_fold.get(fold_word(accented), []) if _tone(w) == tone]
+        return same[0] if len(same) == 1 else None
 
     def _names_the_document(self, slot: Slot) -> bool:
         """Words of the plan's own title ("kế hoạch phát triển kinh tế - xã hội … xã Cao Lâu")."""
@@ -677,6 +696,11 @@ class Index:
             ok = False
             reasons.append("no-name")
         return ok
+
+
+def _tone(word: str) -> str:
+    """The tone mark a Vietnamese word carries ("" for none)."""
+    return "".join(ch for ch in unicodedata.normalize("NFD", word) if ch in _TONE_MARKS)
 
 
 def _interned(toks: list[str]) -> list[str]:

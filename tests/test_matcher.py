@@ -193,6 +193,11 @@ def test_square_metres_are_an_area_not_a_length(kb):
     assert "5000m²" in answer(kb, "Diện tích trường Mầm non sau khi mở rộng phải đạt tối thiểu bao nhiêu mét vuông?")
 
 
+def test_a_misplaced_vowel_hook_is_a_typo_but_another_tone_is_another_word(kb):
+    assert "21/22 người" in answer(kb, "Số cán bộ công chưc của xã hiện có bao nhiêu ngừoi")
+    assert not kb.ask("Năm 2023 xã cấp bao nhiêu thẻ BHYT cho người dân tộc Tày?").found  # "tây" is not "Tày"
+
+
 def test_a_name_typed_with_a_typo_is_still_a_name_the_plan_writes(kb):
     assert "Quý Mão" in answer(kb, "cứu trợ gạo tết Quý Mãoo được bao nhiêu kg")
 
