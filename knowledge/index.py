@@ -508,15 +508,16 @@ class Index:
             slot.weight = best
 
     def _spelt_as(self, accented: str) -> str | None:
-        """The one word of the knowledge base a word typed with diacritics misspells: the same letters and the
-        same tone, only the vowels' hooks and hats differ ("ngừoi", "nguời" → "người"). A different tone is a
-        different word ("Tày" is not "tây"), so it is not a misspelling."""
+        """The one word of the knowledge base a word typed with diacritics misspells: the same letters, the same
+        tone, and a hook or hat left out ("ngừoi", "nguời" → "người"). Another tone or another hat is another
+        word ("Tày" is not "tây", "phở" is not "phổ")."""
         if self._by_fold is None:
             self._by_fold = {}
             for word in self.accents:
                 self._by_fold.setdefault(fold_word(word), []).append(word)
-        tone = _tone(accented)
-        same = [w for w in self._by_fold.get(fold_word(accented), []) if _tone(w) == tone]
+        tone, hats = _marks(accented)
+        same = [w for w in self._by_fold.get(fold_word(accented), [])
+                if _marks(w)[0] == tone and not hats - _marks(w)[1]]
         return same[0] if len(same) == 1 else None
 
     def _names_the_document(self, slot: Slot) -> bool:
@@ -698,9 +699,10 @@ class Index:
         return ok
 
 
-def _tone(word: str) -> str:
-    """The tone mark a Vietnamese word carries ("" for none)."""
-    return "".join(ch for ch in unicodedata.normalize("NFD", word) if ch in _TONE_MARKS)
+def _marks(word: str) -> tuple[str, Counter[str]]:
+    """A Vietnamese word's tone mark ("" for none) and its vowels' hooks and hats (horn, breve, circumflex)."""
+    marks = [ch for ch in unicodedata.normalize("NFD", word) if unicodedata.combining(ch)]
+    return "".join(m for m in marks if m in _TONE_MARKS), Counter(m for m in marks if m not in _TONE_MARKS)
 
 
 def _interned(toks: list[str]) -> list[str]:
