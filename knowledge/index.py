@@ -255,9 +255,6 @@ class Postings:
     def __contains__(self, word: str) -> bool:
         return word in self._slot
 
-    def __len__(self) -> int:
-        return len(self._slot)
-
     def counts(self) -> Iterator[tuple[str, int]]:
         """Each word with the number of segments listed for it."""
         bounds = self._bounds

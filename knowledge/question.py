@@ -19,7 +19,6 @@ from .text import accent_key, fold_word, nfc, normalize, number_key, strip_marks
 MAX_QUESTION_CHARS = 600
 _CASED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
-_PRIORITY = ["percent", "money", "duration", "when", "who", "quantity", "why", "how", "which", "yesno"]
 _TAIL_PARTICLES = {"a", "nhi", "vay", "the", "nhe", "ha", "day", "ah", "ko", "k", "hok", "khong"}
 
 
