@@ -79,7 +79,7 @@ class Segment:
     order: int  # position inside the passage
     start: int  # where its words are in the passage's text (after the lead-in of a ;-list item)
     end: int
-    words: str  # its tokens, space-separated (a third of a tuple's size): see ``toks``
+    words: str  # its tokens, space-separated (one string is smaller than a tuple of them): see ``toks``
     context: frozenset[str]  # headings and leads, shared by the paragraph's sentences (not the plan's title)
     years: frozenset[int]
     has_percent: bool
