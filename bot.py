@@ -28,7 +28,7 @@ from telegram.request import BaseRequest
 
 from handlers import admin, broadcast, citizen, official, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
-from handlers.guards import flood_guard, on_error
+from handlers.guards import flood_guard, forwarded_command, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.ordering import PerChatProcessor
 from handlers.ratelimit import StrictRateLimiter
@@ -206,9 +206,11 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
         builder = builder.rate_limiter(rate_limiter)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
-    # Order matters: the flood guard (group -1) runs before anything else and can stop an update;
-    # then commands before free text (handlers() lists them in that order); one error handler last.
-    application.add_handler(TypeHandler(Update, flood_guard), group=-1)
+    # Order matters: the flood guard (group -2) runs before anything else and can stop an update; then a
+    # command inside a forwarded message is stopped (group -1: it is not the forwarder's command); then
+    # commands before free text (handlers() lists them in that order); one error handler last.
+    application.add_handler(TypeHandler(Update, flood_guard), group=-2)
+    application.add_handler(TypeHandler(Update, forwarded_command), group=-1)
     # Officials' and admins' first: /capnhat's conversation must see its steps' messages before the
     # citizens' free-text handler takes every private message as a question.
     application.add_handlers(official.handlers())

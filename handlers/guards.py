@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.constants import MessageEntityType
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from .common import lang_of, send_html, services, tr, user_hash
@@ -30,6 +31,27 @@ async def flood_guard(update: object, context: ContextTypes.DEFAULT_TYPE) -> Non
         s.warned[user_id] = now
         log.info("user=%s flood: %d messages in %.0f s", user_hash(user_id), len(recent), s.flood_window)
         await send_html(update, context, tr(lang_of(update, context), "flood.notice"))
+    raise ApplicationHandlerStop
+
+
+def _holds_command(message: Message) -> bool:
+    text = message.text or message.caption or ""
+    entities = message.entities or message.caption_entities or ()
+    return text.lstrip().startswith("/") or any(e.type == MessageEntityType.BOT_COMMAND for e in entities)
+
+
+async def forwarded_command(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command inside a forwarded message is someone else's words: it never runs with the forwarder's rights
+    (an admin forwarding a stranger's "/canbo them 903" must not make 903 an official). Replying to a forward
+    with one's own command (/canbo them) still works: that reply is not itself forwarded."""
+    if not isinstance(update, Update):
+        return
+    message = update.message or update.edited_message
+    if message is None or message.forward_origin is None or not _holds_command(message):
+        return
+    user = update.effective_user
+    log.info("user=%s forwarded command ignored", user_hash(user.id if user else None))
+    await send_html(update, context, tr(lang_of(update, context), "forward.not_run"))
     raise ApplicationHandlerStop
 
 
