@@ -89,7 +89,8 @@ def load_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, 
     try:
         kb, report = KnowledgeBase.open(store, sources, data_dir=data_dir(), rebuild=rebuild)
     except UnreadableSource as err:
-        raise UserError(t("error.source_unreadable", path=err.path)) from None
+        key = "error.source_scanned" if err.scanned else "error.source_unreadable"
+        raise UserError(t(key, path=err.path)) from None
     return kb, store, report
 
 
@@ -156,6 +157,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(t("build.summary", documents=report.documents, sections=report.sections, passages=report.passages,
             footnotes=report.footnotes_attached, attached=report.footnotes_attached,
             found=report.footnotes_found, targets=report.targets, faq=report.faq, ms=round(report.ms)))
+    if report.repaired:
+        print(t("build.repaired", words=report.repaired))
     return 0
 
 

@@ -10,10 +10,10 @@ past the next page's body. Both are put back together here, by the layout rules 
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .pdftext import repair
 from .text import fold, superscript_digits
 
 SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
@@ -87,6 +87,7 @@ class Document:
     targets: list[Target]
     footnotes_found: int
     footnotes_attached: int
+    repaired: int = 0  # words a PDF glued or letter-spaced, put right when parsed (not kept in the database)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -576,9 +577,13 @@ def _meta_passages(reader: _Reader) -> list[Passage]:
 
 
 def parse_text(text: str, name: str = "doc") -> Document:
-    """Parse a plan given as text (the .txt/.md form: *italic*, **bold**, superscript footnote numbers)."""
+    """Parse a plan given as text (the .txt/.md form: *italic*, **bold**, superscript footnote numbers).
+
+    Text a PDF glued or letter-spaced ("hộnghèo", "U B N D") is put right first, whatever the file's format:
+    a .txt is often what someone pasted from a PDF."""
     reader = _Reader(name)
-    reader.read(unicodedata.normalize("NFC", text.lstrip("\ufeff")))  # Word may save decomposed text
+    text, repaired = repair(text.lstrip("\ufeff"))  # NFC too: Word may save decomposed text
+    reader.read(text)
     found, attached = reader.finish()
     passages = [p for p in reader.passages if p.text.strip()] + _meta_passages(reader)
     return Document(
@@ -590,6 +595,7 @@ def parse_text(text: str, name: str = "doc") -> Document:
         targets=reader.targets,
         footnotes_found=found,
         footnotes_attached=attached,
+        repaired=repaired,
     )
 
 

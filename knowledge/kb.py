@@ -27,6 +27,7 @@ from .i18n import t
 from .index import Hit, Index, Segment
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .metrics import LiveFigures, Progress, describe
+from .pdftext import ScannedPdf, pdf_to_text
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
 from .text import accent_key, fold, normalize, strip_marks, tokens
@@ -47,22 +48,28 @@ class BuildReport:
     footnotes_attached: int
     targets: int
     faq: int
+    repaired: int  # words glued or letter-spaced by a PDF, put right (0 when nothing was rebuilt)
     rebuilt: bool
     ms: float
 
 
-SOURCE_FORMATS = (".txt", ".md", ".docx")
+SOURCE_FORMATS = (".txt", ".md", ".docx", ".pdf")
 
 
 def parse_source(path: Path, name: str | None = None) -> Document:
-    """Read one plan file: .txt and .md as they are, .docx through its text (footnotes and tables included)."""
+    """Read one plan file: .txt and .md as they are, .docx through its text (footnotes and tables included),
+    .pdf through its text layer."""
     suffix = path.suffix.lower()
     if suffix not in SOURCE_FORMATS:
         raise UnsupportedSource(path)
     try:
         if suffix == ".docx":
             return parse_text(docx_to_text(path), name=name or path.stem)
+        if suffix == ".pdf":
+            return parse_text(pdf_to_text(path), name=name or path.stem)
         return parse_file(path, name)
+    except ScannedPdf as err:
+        raise UnreadableSource(path, scanned=True) from err
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, OpcError, XMLSyntaxError) as err:
         # a damaged file, not a bug
         raise UnreadableSource(path) from err
@@ -75,9 +82,10 @@ class UnsupportedSource(ValueError):
 class UnreadableSource(Exception):
     """A source file that cannot be read (damaged, not what its name says)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, scanned: bool = False) -> None:
         super().__init__(str(path))
         self.path = path
+        self.scanned = scanned  # a PDF of page images: it needs OCR before the bot can read it
 
 
 def source_names(sources: list[Path]) -> list[str]:
@@ -159,8 +167,15 @@ class KnowledgeBase:
         wanted = {name: sha256_of(s) for name, s in zip(names, sources)}
         wanted["__parser__"] = PARSER_VERSION
         rebuilt = rebuild or store.source_fingerprint() != wanted
+        parsed: dict[str, int] = {}  # name → words repaired
+
+        def parse(source: Path, name: str) -> Document:
+            doc = parse_source(source, name)
+            parsed[name] = doc.repaired
+            return doc
+
         if rebuilt:  # one plan at a time, parsed and stored: a hundred parsed plans never sit in memory together
-            store.replace_documents((parse_source(s, name), str(s), wanted[name]) for s, name in zip(sources, names))
+            store.replace_documents((parse(s, name), str(s), wanted[name]) for s, name in zip(sources, names))
         documents = store.load_documents()
         lexicon = Lexicon.load(data_dir)
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
@@ -173,6 +188,7 @@ class KnowledgeBase:
             footnotes_attached=sum(d.footnotes_attached for d in documents),
             targets=sum(len(d.targets) for d in documents),
             faq=len(faq),
+            repaired=sum(parsed.values()),
             rebuilt=rebuilt,
             ms=(time.perf_counter() - started) * 1000,
         )

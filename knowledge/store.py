@@ -22,7 +22,7 @@ from .document import Document, Figure, Passage, Target
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
-PARSER_VERSION = "11"
+PARSER_VERSION = "12"
 
 
 def _m1_knowledge(db: sqlite_utils.Database) -> None:
