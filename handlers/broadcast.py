@@ -25,8 +25,8 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Command
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
-from .common import Services, esc, keyboard, lang_of, logged, send_html, services, tr, user_hash
-from .official import allowed, role
+from .common import Services, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr, user_hash
+from .official import allowed, may_press, may_still_write, role
 from .ratelimit import retry_seconds
 
 log = logging.getLogger("troly.broadcast")
@@ -282,14 +282,26 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if pending is None:
         await send_html(update, context, tr(lang, "update.expired"))
         return
+    owner, payload, state = pending
+    if "announcement" not in payload:  # a figure's token pressed as an announcement's
+        await invalid_button(update, context)
+        return
+    if not await may_press(update, context, f"thongbao:{'cancel' if kind == 'ax' else 'confirm'}", owner):
+        return
     if kind == "ax":  # after Gửi (a double tap, a stale keyboard) it is too late to cancel: say so
         cancelled = s.store.cancel_pending(token)
         await send_html(update, context, tr(lang, "update.cancelled" if cancelled else "announce.already"),
                         edit=True)
         return
-    if not await allowed(update, context, "thongbao:confirm") or pending[2] == "cancelled":
+    if state == "cancelled":
+        await send_html(update, context, tr(lang, "announce.was_cancelled"))
         return
-    text = pending[1]["announcement"]
+    user = update.effective_user
+    if user is not None and owner != user.id and not may_still_write(context, owner):  # removed since
+        s.store.audit(user.id, "thongbao:confirm", f"refused: author {owner} is no longer an official", False)
+        await send_html(update, context, tr(lang, "update.author_removed"))
+        return
+    text = payload["announcement"]
     texts = {lng: tr(lng, "announce.header") + "\n" + esc(text) for lng in ("vi", "en")}
     created = s.store.create_broadcast("announcement", texts, created_by=pending[0], request=token)
     s.store.close_pending(token)

@@ -26,6 +26,7 @@ from knowledge.text import fold
 from .common import (
     button_label,
     esc,
+    invalid_button,
     keyboard,
     lang_of,
     logged,
@@ -234,12 +235,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kb = services(context).kb
     lang = lang_of(update, context)
     note(kind=f"button:{kind}")
-    if kind == "ex" and value.isdigit():
+    if kind == "ex" and value.isdigit() and 1 <= int(value) <= EXAMPLES:
         await answer(update, context, tr(lang, f"examples.{int(value)}"))
-    elif kind == "faq":
-        entry = kb.faq_entry(value)
-        if entry is not None:
-            await answer(update, context, entry.questions[0])
+    elif kind == "faq" and kb.faq_entry(value) is not None:
+        await answer(update, context, kb.faq_entry(value).questions[0])  # type: ignore[union-attr]
     elif kind == "full":
         key = next((k for k in kb.passages if short_key(k) == value), None)
         text = kb.full_passage(key, lang) if key else None
@@ -253,12 +252,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_topic(update, context, value, lang)
     elif kind == "bf":
         await _show_entry(update, context, value, lang)
+    else:  # data the bot never sent (forged), or a button of a flow that has ended
+        await invalid_button(update, context)
 
 
 async def _show_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, value: str, lang: str) -> None:
     command, _, index = value.partition(":")
     topics = _topics(context, BROWSE_KINDS.get(command, ""))
     if not index.isdigit() or int(index) >= len(topics):
+        await invalid_button(update, context)
         return
     topic, entries = topics[int(index)]
     rows = [[(button_label(e.questions[0]), f"bf:{command}:{index}:{e.id}"[:64])] for e in entries]

@@ -139,6 +139,13 @@ async def send_html(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     return last
 
 
+async def invalid_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Callback data the bot never sent, or one that no longer fits (forged, stale, another kind's token):
+    say so politely and write nothing."""
+    note(kind="button:invalid")
+    await send_html(update, context, tr(lang_of(update, context), "button.invalid"))
+
+
 def logged(kind: str) -> Callable[[Handler], Handler]:
     """One log line per update: who (hashed), what, how long; handlers add the source and score."""
 

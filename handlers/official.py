@@ -29,7 +29,7 @@ from telegram.ext import (
 from knowledge.metrics import Metric, Parsed, Registry, describe, preview_progress
 from knowledge.text import format_number
 
-from .common import esc, keyboard, lang_of, logged, note, send_html, services, tr
+from .common import esc, invalid_button, keyboard, lang_of, logged, note, send_html, services, tr
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ASK_METRIC, ASK_VALUE, ASK_VILLAGE = range(3)
@@ -58,6 +58,29 @@ async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     note(kind=f"{action}:refused")
     await send_html(update, context, tr(lang_of(update, context), "official.refused"))
     return False
+
+
+def may_still_write(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
+    """Whether ``user_id`` holds a role that writes, now: the author of a preview may have been removed since
+    (an admin's Xác nhận must not save a figure under a removed official's name)."""
+    s = services(context)
+    return user_id in s.admin_ids or s.store.role_of(user_id) in ("admin", "official")
+
+
+async def may_press(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, owner: int) -> bool:
+    """A preview's or an announcement's button: pressed by its author or an admin, each with a role now
+    (refusals audited and explained)."""
+    if not await allowed(update, context, action):
+        return False
+    user = update.effective_user
+    lang = lang_of(update, context)
+    if user is None:
+        return False
+    if owner != user.id and role(update, context) != "admin":  # someone else's preview
+        services(context).store.audit(user.id, action, f"refused: not the author ({owner})", False)
+        await send_html(update, context, tr(lang, "update.not_yours"))
+        return False
+    return True
 
 
 def when(timestamp: float | None) -> str:
@@ -148,6 +171,7 @@ async def on_update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if kind == "cm":
         metric = reg.get(value)
         if metric is None:
+            await invalid_button(update, context)
             return ConversationHandler.END
         if draft is None or (draft.value is None and draft.status is None and not draft.ambiguous):
             context.user_data[DRAFT] = Parsed(raw="", metric=metric)  # type: ignore[index]
@@ -159,14 +183,16 @@ async def on_update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             return ConversationHandler.END
         await _handle(update, context, reg.check(draft, metric, draft.value, draft.unit or ""))
         return ConversationHandler.END
-    if kind == "cv" and draft is not None and draft.metric is not None:
+    if kind == "cv" and draft is not None and draft.metric is not None and draft.ambiguous \
+            and value in {str(v) for v in draft.ambiguous}:  # one of the two numbers the question offered
         await _handle(update, context, reg.check(draft, draft.metric, float(value), ""))
         return ConversationHandler.END
-    if kind == "cl" and draft is not None and draft.metric is not None:
+    if kind == "cl" and draft is not None and draft.metric is not None and (not value or value in reg.villages):
         draft.village = value or None
         await _preview(update, context, draft)
         return ConversationHandler.END
-    return None
+    await invalid_button(update, context)
+    return ConversationHandler.END
 
 
 async def on_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -175,6 +201,9 @@ async def on_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft: Parsed | None = context.user_data.get(DRAFT)  # type: ignore[union-attr]
     message = update.effective_message
     if draft is None or draft.metric is None or message is None or not message.text:
+        return ConversationHandler.END
+    if not await allowed(update, context, "capnhat"):  # removed since the conversation began
+        context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
         return ConversationHandler.END
     parsed = registry(context).parse(f"{draft.metric.name} {message.text}")
     if parsed.metric is None or parsed.metric.key != draft.metric.key:
@@ -217,10 +246,14 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
         await send_html(update, context, tr(lang, "update.expired"))
         return
     owner, payload, state = pending
-    if not await allowed(update, context, "capnhat:confirm"):
+    if "metric" not in payload:  # another kind's token (an announcement's) pressed as a figure's
+        await invalid_button(update, context)
         return
-    if owner != user.id and role(update, context) != "admin":  # someone else's preview
-        await send_html(update, context, tr(lang, "update.not_yours"))
+    if not await may_press(update, context, "capnhat:confirm", owner):
+        return
+    if owner != user.id and not may_still_write(context, owner):  # the author was removed since
+        s.store.audit(user.id, "capnhat:confirm", f"refused: author {owner} is no longer an official", False)
+        await send_html(update, context, tr(lang, "update.author_removed"))
         return
     if state == "cancelled":
         await send_html(update, context, tr(lang, "update.was_cancelled"))
@@ -236,6 +269,15 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
 
 async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
     store = services(context).store
+    pending = store.pending(token)
+    if pending is None:
+        await send_html(update, context, tr(lang_of(update, context), "update.expired"))
+        return
+    if "metric" not in pending[1]:
+        await invalid_button(update, context)
+        return
+    if not await may_press(update, context, "capnhat:cancel", pending[0]):
+        return
     if store.cancel_pending(token):
         key = "update.cancelled"
     else:  # a stale keyboard or a double tap: say what became of it, not "nothing saved"

@@ -25,6 +25,7 @@ from .common import (
     Services,
     button_label,
     esc,
+    invalid_button,
     keyboard,
     lang_of,
     logged,
@@ -86,7 +87,17 @@ async def cmd_teach(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ASK_QUESTIONS
 
 
+async def _still_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Every step checks the role again: an official removed mid-conversation teaches nothing."""
+    if await allowed(update, context, "themhoidap"):
+        return True
+    context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
+    return False
+
+
 async def on_questions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await _still_allowed(update, context):
+        return ConversationHandler.END
     message = update.effective_message
     questions = [q.strip(" -•") for q in (message.text or "").splitlines() if q.strip(" -•")] if message else []
     if not questions:
@@ -97,6 +108,8 @@ async def on_questions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 
 
 async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    if not await _still_allowed(update, context):
+        return ConversationHandler.END
     message = update.effective_message
     draft = context.user_data.get(DRAFT) or {}  # type: ignore[union-attr]
     if message is None or not (message.text or "").strip() or not draft.get("questions"):
@@ -123,12 +136,15 @@ async def on_passage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if query is None or not query.data:
         return ASK_PASSAGE
     await query.answer()
-    draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
-    if not draft.get("answer"):
+    if not await _still_allowed(update, context):  # the step that writes
         return ConversationHandler.END
+    draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
     choice = query.data.partition(":")[2]
-    passage_key = draft["passages"][int(choice)] if choice.isdigit() and int(choice) < len(draft["passages"]) \
-        else None
+    known = choice == "-" or (choice.isdigit() and int(choice) < len(draft.get("passages") or []))
+    if not draft.get("answer") or not known:
+        await invalid_button(update, context)
+        return ConversationHandler.END
+    passage_key = None if choice == "-" else draft["passages"][int(choice)]
     s = services(context)
     user = update.effective_user
     new_id = s.store.add_curated(draft["questions"], draft["answer"], passage_key, user.id if user else None)
@@ -201,7 +217,11 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     _, helpful, short = [*query.data.split(":", 2), "", ""][:3]
     s = services(context)
-    key = next((k for k in s.kb.passages if short_key(k) == short), short)
+    key = next((k for k in s.kb.passages if short_key(k) == short), None)
+    if helpful not in ("0", "1") or key is None:  # not a button the bot sent: nothing for officials to read
+        await query.answer()
+        await invalid_button(update, context)
+        return
     user = update.effective_user
     s.store.record_feedback(user_hash(user.id if user else None), "", key, helpful == "1")
     await query.answer(tr(lang_of(update, context), "feedback.thanks"))
