@@ -343,13 +343,24 @@ AUDIT_COLUMNS = ["id", "at", "user_id", "action", "detail", "allowed"]
 CURATED_COLUMNS = ["id", "questions", "answer", "passage_key", "created_by", "created_at", "updated_at", "removed_at"]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula (a taught answer or a Telegram name starting with
+    "=", "+", "-", "@") gets a leading quote, OWASP's advice for CSV injection: it is shown, never run."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_files(figures: list[dict], audit: list[dict], curated: list[dict] | None = None) -> dict[str, bytes]:
     """figures.csv, audit.csv, hoidap.csv (answers taught by chat) and one workbook with all, in local time."""
     def cell(item: dict, column: str) -> object:
         value = item.get(column)
         if column in ("created_at", "undone_at", "at", "updated_at", "removed_at") and value:
             return when(value)
-        return " | ".join(value) if isinstance(value, list) else value
+        return inert(" | ".join(value) if isinstance(value, list) else value)
 
     def rows(items: list[dict], columns: list[str]) -> list[list]:
         return [[cell(i, c) for c in columns] for i in items]
