@@ -25,7 +25,19 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Command
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
-from .common import Services, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr, user_hash
+from .common import (
+    Services,
+    esc,
+    invalid_button,
+    keyboard,
+    lang_of,
+    logged,
+    send_html,
+    services,
+    split_html,
+    tr,
+    user_hash,
+)
 from .official import allowed, may_press, may_still_write, role
 from .ratelimit import retry_seconds
 
@@ -120,6 +132,19 @@ class Deliverer:
         return True
 
     async def _send(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
+        """A text over Telegram's 4,096 characters goes as several messages, cut between lines; one that fails
+        after the first has gone is 'failed' (sending it again would repeat what arrived)."""
+        pieces = split_html(text)
+        state, first_id, error = await self._send_one(bot, chat_id, pieces[0])
+        for n, piece in enumerate(pieces[1:], start=2):
+            if state != "sent":
+                break
+            state, _, error = await self._send_one(bot, chat_id, piece)
+            if state != "sent":
+                return "failed", first_id, f"piece {n} of {len(pieces)}: {error}"
+        return state, first_id, error
+
+    async def _send_one(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
         """One try: 'sent', 'blocked', 'failed' (for good), or 'retry' (worth another try later)."""
         for _ in range(3):  # a RetryAfter waited out, a migrated group followed, then the send itself
             try:
@@ -303,7 +328,7 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     text = payload["announcement"]
     texts = {lng: tr(lng, "announce.header") + "\n" + esc(text) for lng in ("vi", "en")}
-    created = s.store.create_broadcast("announcement", texts, created_by=pending[0], request=token)
+    created = s.store.create_broadcast("announcement", texts, created_by=owner, request=token, body=text)
     s.store.close_pending(token)
     if created is None:
         await send_html(update, context, tr(lang, "announce.already"), edit=True)

@@ -8,7 +8,9 @@ unanswered questions, audit) are created by migrations recorded in the database 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -111,8 +113,14 @@ def _m5_learning(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m6_announcement_body(db: sqlite_utils.Database) -> None:
+    """An announcement's own words, apart from the HTML it was sent as: the daily summary quotes them, and
+    escaping the sent HTML again showed subscribers "&lt;b&gt;"."""
+    db.execute("ALTER TABLE broadcasts ADD COLUMN body TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning,
+    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body,
 ]
 
 
@@ -444,9 +452,11 @@ class Store:
 
     # -- broadcasts and their delivery ledger -----------------------------------------------------------
     def create_broadcast(self, kind: str, texts: dict[str, str], day: str | None = None,
-                         created_by: int | None = None, request: str | None = None) -> int | None:
+                         created_by: int | None = None, request: str | None = None,
+                         body: str | None = None) -> int | None:
         """A broadcast and one pending delivery per active subscriber, in one transaction. None when it
-        exists already: the day's summary (one a day), or an announcement confirmed twice (its request)."""
+        exists already: the day's summary (one a day), or an announcement confirmed twice (its request).
+        ``texts`` are what is sent (HTML, per language); ``body`` is an announcement's plain words."""
         now = time.time()
         with self.transaction():
             if request and self.db.execute("SELECT 1 FROM broadcasts WHERE request = ?", [request]).fetchone():
@@ -455,8 +465,9 @@ class Store:
                     "SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone():
                 return None
             cur = self.db.execute(
-                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request) VALUES (?, ?, ?, ?, ?, ?)",
-                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request],
+                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body],
             )
             broadcast_id = int(cur.lastrowid or 0)
             self.db.execute(
@@ -523,9 +534,18 @@ class Store:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def announcements_since(self, since: float) -> list[str]:
-        rows = self.db.execute("SELECT texts FROM broadcasts WHERE kind = 'announcement' AND created_at >= ?"
+        """The announcements' plain words (not HTML); one sent before bodies were kept is read back from its
+        Vietnamese HTML, without its header line."""
+        rows = self.db.execute("SELECT body, texts FROM broadcasts WHERE kind = 'announcement' AND created_at >= ?"
                                " ORDER BY id", [since]).fetchall()
-        return [json.loads(r[0]).get("vi", "") for r in rows]
+        out = []
+        for body, texts in rows:
+            if body is None:
+                sent = json.loads(texts).get("vi", "")
+                lines = sent.split("\n")
+                body = html.unescape(re.sub(r"<[^>]+>", "", "\n".join(lines[1:] if len(lines) > 1 else lines)))
+            out.append(body)
+        return out
 
     def figures_since(self, since: float) -> list[dict]:
         cur = self.db.execute("SELECT * FROM figures WHERE created_at >= ? AND undone_at IS NULL ORDER BY id",
