@@ -122,7 +122,8 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Pa
         return
     if parsed.problem:
         await send_html(update, context, tr(lang, parsed.problem, unit=parsed.unit or "",
-                                            expected=parsed.metric.unit if parsed.metric else "")
+                                            expected=parsed.metric.unit if parsed.metric else "",
+                                            limit=format_number(parsed.limit) if parsed.limit else "")
                         + "\n" + tr(lang, "update.usage"))
         return
     if parsed.ambiguous:

@@ -9,6 +9,7 @@ from the target. Nothing here touches Telegram or SQL; the store keeps the figur
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Callable
@@ -38,6 +39,15 @@ UNITS: dict[str, tuple[str, float]] = {
 # A number standing alone or with its unit glued on ("12,5ha", "1.105con"), never a digit inside a word.
 _NUMBER = re.compile(r"(?<![\w.,])-?\d+(?:[.,]\d+)*(?![.,]?\d)")
 ABSURD_FACTOR = 10
+# The largest figure a commune can report, per unit: beyond it the value is a typing slip (a 400-digit number
+# became inf, 10^30 pigs printed as a 37-digit number) and is refused, not previewed. A metric may set its own
+# ``maximum`` in metrics.yaml. Rates can pass 100 % (recruits over quota), so % stops at 1,000.
+CEILINGS: dict[str, float] = {
+    "%": 1_000, "ha": 1_000_000, "tấn": 10_000_000, "đồng": 1e15, "con": 100_000_000, "hộ": 1_000_000,
+    "người": 10_000_000, "lượt": 10_000_000, "đơn": 1_000_000, "thôn": 1_000, "tiêu chí": 100, "m": 10_000_000,
+}
+DEFAULT_CEILING = 1e12
+DECIMALS = 6  # a figure is kept to six decimals; a value that would round to zero there is refused
 
 
 @dataclass
@@ -61,6 +71,11 @@ class Metric:
     values: list[str] = field(default_factory=list)  # a status metric's values ("đạt", "khá"…)
     target_value: str | None = None
     baseline_value: str | None = None
+    maximum: float | None = None  # the largest believable figure; else CEILINGS by unit
+
+    @property
+    def ceiling(self) -> float:
+        return float(self.maximum) if self.maximum is not None else CEILINGS.get(self.unit, DEFAULT_CEILING)
 
 
 @dataclass
@@ -77,6 +92,7 @@ class Parsed:
     ambiguous: tuple[float, float] | None = None  # "1.5": 15 or 1,5?
     problem: str | None = None
     unusual: bool = False  # far from the target: confirm rather than refuse
+    limit: float | None = None  # with problem "update.too_large": the metric's ceiling
 
     def payload(self) -> dict:
         assert self.metric is not None
@@ -231,6 +247,11 @@ class Registry:
             return parsed
         if value is None:
             return parsed
+        if not math.isfinite(value):  # inf from a 400-digit number, nan from forged data: never stored
+            parsed.problem = "update.too_large"
+            parsed.value = None
+            parsed.limit = metric.ceiling
+            return parsed
         if value < 0:
             parsed.problem = "update.negative"
             return parsed
@@ -239,7 +260,17 @@ class Registry:
             parsed.problem = problem
             parsed.unit = unit_text
             return parsed
-        parsed.value = round(value * factor, 6)
+        converted = value * factor
+        if converted > metric.ceiling:
+            parsed.problem = "update.too_large"
+            parsed.value = None
+            parsed.limit = metric.ceiling
+            return parsed
+        if converted and not round(converted, DECIMALS):  # 0,0000001 would be stored as 0: say so instead
+            parsed.problem = "update.too_small"
+            parsed.value = None
+            return parsed
+        parsed.value = round(converted, DECIMALS)
         parsed.unit = metric.unit
         parsed.ambiguous = None
         reference = metric.target or metric.baseline
