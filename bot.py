@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -36,7 +37,7 @@ from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, BuildReport, KnowledgeBase, UnreadableSource
 from knowledge.lexicon import DATA_DIR
 from knowledge.metrics import LiveFigures, Registry
-from knowledge.store import Store
+from knowledge.store import NotOurDatabase, Store
 from knowledge.summary import parse_time
 
 ROOT = Path(__file__).resolve().parent
@@ -82,12 +83,34 @@ def check_sources(sources: list[Path]) -> None:
             raise UserError(t("error.source_format", path=s, formats=", ".join(SOURCE_FORMATS)))
 
 
+def open_store(path: Path) -> Store:
+    """The database at ``path``; a file that is not the project's database (empty, another file, damaged) is a
+    UserError naming it and how to restore it, never a fresh database made over it."""
+    try:
+        store = Store(path)
+    except NotOurDatabase as err:
+        raise UserError(refusal(err)) from None
+    try:
+        store.verify()
+    except NotOurDatabase as err:
+        store.close()
+        raise UserError(refusal(err)) from None
+    return store
+
+
+def refusal(err: NotOurDatabase) -> str:
+    return t("error.not_our_db", path=err.path, reason=t(f"error.db_{err.reason.replace('-', '_')}"))
+
+
 def load_kb(sources: list[Path], rebuild: bool = False) -> tuple[KnowledgeBase, Store, BuildReport]:
     """The knowledge base on BOT_DB, built from ``sources`` if they changed; a bad source is a UserError."""
     check_sources(sources)
-    store = Store(db_path())
+    store = open_store(db_path())
     try:
         kb, report = KnowledgeBase.open(store, sources, data_dir=data_dir(), rebuild=rebuild)
+    except sqlite3.DatabaseError:  # damage the quick check did not reach
+        store.close()
+        raise UserError(refusal(NotOurDatabase(db_path(), "damaged"))) from None
     except UnreadableSource as err:
         key = "error.source_scanned" if err.scanned else "error.source_unreadable"
         raise UserError(t(key, path=err.path)) from None
@@ -166,8 +189,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
     dest = Path(args.path)
     if not dest.parent.is_dir():
         raise UserError(t("error.backup_dir", path=dest.parent))
-    store = Store(db_path())
-    store.backup(dest)
+    if not db_path().exists():  # a backup of nothing would make an empty database at BOT_DB
+        raise UserError(t("error.no_db", path=db_path()))
+    store = open_store(db_path())  # a damaged file is not copied over a good earlier backup
+    try:
+        store.backup(dest)
+    except NotOurDatabase as err:
+        raise UserError(t("error.backup_target", path=err.path)) from None
     print(t("backup.done", path=dest))
     return 0
 

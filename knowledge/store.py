@@ -124,21 +124,72 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class NotOurDatabase(Exception):
+    """The file at the database's path exists but is not this project's database: ``reason`` is "empty" (0
+    bytes), "not-sqlite" (another kind of file), "foreign" (another program's SQLite file) or "damaged".
+    Opening it anyway would start a fresh, empty database in its place and silently lose every figure,
+    official and subscription, so the store refuses."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+def check_database_file(path: Path) -> None:
+    """Raise NotOurDatabase unless ``path`` is absent (a fresh database is made) or starts like SQLite."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise NotOurDatabase(path, "not-sqlite")
+    if path.stat().st_size == 0:
+        raise NotOurDatabase(path, "empty")
+    with path.open("rb") as fh:
+        if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise NotOurDatabase(path, "not-sqlite")
+
+
 class Store:
     """The database. One instance per process; every write commits before it returns."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
+        memory = str(path) == ":memory:"
+        existed = not memory and self.path.exists()
+        if not memory:
+            check_database_file(self.path)
             self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self.db = sqlite_utils.Database(conn)
         self._lock = threading.RLock()
-        if str(path) != ":memory:":
-            self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        try:
+            if existed and not conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+                raise NotOurDatabase(self.path, "foreign")  # never our tables over another program's file
+            if not memory:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError:
+            conn.close()
+            raise NotOurDatabase(self.path, "damaged") from None
+        except NotOurDatabase:
+            conn.close()
+            raise
+
+    def verify(self) -> None:
+        """SQLite's quick integrity check (every page readable, indexes in order), before the bot starts on a
+        file damage may have reached: NotOurDatabase("damaged") rather than a crash loop later."""
+        try:
+            rows = self.db.execute("PRAGMA quick_check").fetchall()
+        except sqlite3.DatabaseError:
+            rows = [("error",)]
+        if [r[0] for r in rows] != ["ok"]:
+            raise NotOurDatabase(self.path, "damaged")
 
     def close(self) -> None:
         self.db.conn.close()
@@ -622,10 +673,19 @@ class Store:
 
     # -- backup ----------------------------------------------------------------------------------
     def backup(self, dest: str | Path) -> None:
-        """A consistent copy while the bot runs (SQLite's online backup API)."""
-        target = sqlite3.connect(str(dest))
+        """A consistent copy while the bot runs (SQLite's online backup API). It replaces an earlier copy (or an
+        empty file), never a file that is not a database: NotOurDatabase."""
+        dest = Path(dest)
+        if dest.exists() and not (dest.is_file() and dest.stat().st_size == 0):
+            check_database_file(dest)
+        try:
+            target = sqlite3.connect(str(dest))
+        except sqlite3.Error:
+            raise NotOurDatabase(dest, "not-sqlite") from None
         try:
             self.db.conn.backup(target)
+        except sqlite3.DatabaseError:
+            raise NotOurDatabase(dest, "damaged") from None
         finally:
             target.close()
 
