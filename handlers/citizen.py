@@ -281,6 +281,22 @@ async def _show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, value:
     await send_html(update, context, text, keyboard(rows), edit=True)
 
 
+# -- silence is never the answer --------------------------------------------------------------------
+
+@logged("/huy")
+async def cmd_nothing_to_cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/huy, /cancel outside a conversation: nothing is under way, and saying so beats silence."""
+    await send_html(update, context, tr(lang_of(update, context), "cancel.nothing"))
+
+
+@logged("unknown-command")
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have (a typo, an old one): name it and point to /trogiup."""
+    message = update.effective_message
+    command = (message.text or "").split()[0] if message and message.text else "/"
+    await send_html(update, context, tr(lang_of(update, context), "command.unknown", command=command[:40]))
+
+
 # -- wiring -------------------------------------------------------------------------------------
 
 def command_menu(lang: str) -> list[BotCommand]:
@@ -305,6 +321,10 @@ def handlers() -> Sequence[BaseHandler]:
         MessageHandler(groups & filters.TEXT & ~filters.COMMAND, on_group_text),
         MessageHandler(private & ~filters.TEXT & ~filters.CAPTION & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                        on_other),
+        # Last: /huy with nothing to leave (the conversations take it first when one is open), then any other
+        # command in a private chat (in groups a command may be another bot's).
+        CommandHandler(["huy", "cancel"], cmd_nothing_to_cancel),
+        MessageHandler(private & filters.COMMAND, on_unknown_command),
     ]
 
 
