@@ -19,6 +19,7 @@ import re
 import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from telegram import LinkPreviewOptions, Update
@@ -384,10 +385,27 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+LIBRARY_LOGGERS = ("telegram", "httpx", "httpcore", "apscheduler", "tornado", "asyncio")
+
+
+def configure_logging(env: Mapping[str, str] = os.environ, default: str = "INFO") -> None:
+    """The bot logs at INFO by default: the one line per update the README promises (a keyed hash of the user,
+    what, source, score, time); the one-shot commands (ask, build, backup) at WARNING, their output is the
+    answer. The libraries stay at WARNING unless LOG_LEVEL_LIBRARIES asks: at DEBUG PTB logs whole updates,
+    with raw ids, names and texts. httpx never goes below WARNING: its request lines hold the token."""
+    def level(name: str, default: str) -> int:
+        value = logging.getLevelName((env.get(name) or default).strip().upper())
+        return value if isinstance(value, int) else logging.getLevelName(default)
+
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level("LOG_LEVEL", default))
+    libraries = level("LOG_LEVEL_LIBRARIES", "WARNING")
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(libraries)
+    logging.getLogger("httpx").setLevel(max(libraries, logging.WARNING))
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token in the URL
     parser = argparse.ArgumentParser(prog="bot.py", description="Trợ lý xã")
     parser.add_argument("--user-id", type=int, default=None, help="who you are in the console chat")
     sub = parser.add_subparsers(dest="command")
@@ -401,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     backup = sub.add_parser("backup", help="copy the database")
     backup.add_argument("path")
     args = parser.parse_args(argv)
+    serving = args.command is None and bool(os.environ.get("TELEGRAM_BOT_TOKEN", "").strip())
+    configure_logging(default="INFO" if serving else "WARNING")  # the console chat: the chat, not log lines
     commands = {"ask": cmd_ask, "build": cmd_build, "backup": cmd_backup}
     try:
         return commands.get(args.command, cmd_run)(args)
