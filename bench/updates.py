@@ -13,8 +13,8 @@ targets (≥ 300 updates/s, p99 < 30 ms) with ok/MISS.
 
 Why this way: the targets are about the bot's CPU headroom (Telegram itself lets a bot send about 30
 messages/s, and the production rate limiter keeps it there), so the Bot API is taken out of the measurement
-instead of simulated. Logging stays at bot.py's default level (WARNING); at LOG_LEVEL=INFO every update
-also formats one log line. A warm-up (the first 100 updates, untimed) fills the caches. The figures come
+instead of simulated. Logging stays at WARNING; the served bot logs at INFO, where every update also
+formats one log line. A warm-up (the first 100 updates, untimed) fills the caches. The figures come
 from one run on a shared, noisy 2-core machine: the median and the ratio to the targets are the reading,
 not the last digit; p99 is the figure most exposed to a neighbour's load, so rerun before trusting a MISS.
 
@@ -25,14 +25,23 @@ trip), updates processed one at a time are bounded by the round trip, and proces
 the Application's update fetcher drives it) they are bounded by the CPU again. Only throughput is printed
 for it: with every update queued at once, a per-update latency would mostly be time spent in the queue.
 
-    .venv/bin/python bench/updates.py                 # from the project root; no network; about 20 s
-    .venv/bin/python bench/updates.py -n 5000 --rtt-ms 0
+The third figure (``--users``, default 50,000; 0 skips it) is memory against the number of distinct people:
+each update comes from someone new (a location message, which the bot answers with its one-line "text
+only" reply, so the knowledge base is not what is measured), on a clock that moves 10 ms per update (100
+updates/s), and the process's RSS is printed every 10,000 people with how many the flood guard tracks. The
+guard forgets whoever has been quiet for a whole window, so both stay flat; before, its per-user lists
+were never pruned (+11 MB per 10,000 users). The figure passes when RSS grows less than 5 MB from the first
+checkpoint to the last.
+
+    .venv/bin/python bench/updates.py                 # from the project root; no network; about 40 s
+    .venv/bin/python bench/updates.py -n 5000 --rtt-ms 0 --users 0
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import math
@@ -97,6 +106,45 @@ class SlowBotAPI(LocalBotAPI):
         await asyncio.sleep(self.rtt)
         return await super().do_request(url, method, request_data, read_timeout, write_timeout, connect_timeout,
                                         pool_timeout)
+
+
+def rss_mb() -> float:
+    """The resident set size now (not the peak), from /proc; 0 where there is no /proc."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    import resource
+
+    return pages * resource.getpagesize() / 2**20
+
+
+def location_update(api: LocalBotAPI, user_id: int) -> dict[str, Any]:
+    data = message_update(api, "", user_id=user_id)
+    del data["message"]["text"]
+    data["message"]["location"] = {"latitude": 21.85, "longitude": 106.76}
+    return data
+
+
+async def distinct_users(kb: KnowledgeBase, tmp: Path, users: int, every: int = 10_000) -> list[tuple[int, float, int]]:
+    """(people so far, RSS in MB, people the flood guard tracks) every ``every`` new people."""
+    api = LocalBotAPI()
+    application, services = await with_app(kb, tmp / "users.db", api)
+    clock = [0.0]
+    services.monotonic = lambda: clock[0]
+    rows: list[tuple[int, float, int]] = []
+    try:
+        for i in range(1, users + 1):
+            clock[0] += 0.01
+            await application.process_update(Update.de_json(location_update(api, 5_000_000 + i), application.bot))
+            if i % 1000 == 0:
+                api.calls.clear()  # the fake Bot API's record of what was sent is not the bot's memory
+            if i % every == 0:
+                gc.collect()
+                rows.append((i, rss_mb(), len(services.recent)))
+        return rows
+    finally:
+        await application.shutdown()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -166,8 +214,10 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rtt-ms", type=float, default=30.0, help="Bot API round trip for the concurrency figure "
                                                                    "(default 30; 0 skips it)")
     parser.add_argument("--concurrency", type=int, default=8, help="concurrent_updates for that figure (default 8)")
+    parser.add_argument("--users", type=int, default=50_000, help="distinct people for the memory figure "
+                                                                  "(default 50000; 0 skips it)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)  # bot.py's default LOG_LEVEL
+    logging.basicConfig(level=logging.WARNING)  # no per-update log line in the figures
 
     qs, origin = questions()
     with tempfile.TemporaryDirectory(prefix="bench-updates-") as tmp_dir:
@@ -193,6 +243,15 @@ async def main(argv: list[str] | None = None) -> int:
             many = await over_network(kb, tmp, qs, n, rtt, args.concurrency)
             print(f"  with a {args.rtt_ms:g} ms Bot API round trip ({n} updates): one at a time {one:.0f} updates/s, "
                   f"concurrent_updates={args.concurrency} {many:.0f} updates/s (×{many / one:.1f})")
+
+        if args.users > 0:
+            rows = await distinct_users(kb, tmp, args.users, every=max(1, min(10_000, args.users // 5)))
+            print(f"  memory over {args.users} distinct people (100 updates/s, one message each):")
+            for people, rss, tracked in rows:
+                print(f"    {people:>7} people   RSS {rss:6.1f} MB   flood guard tracks {tracked}")
+            growth = rows[-1][1] - rows[0][1]
+            print(f"  target:     RSS flat (< 5 MB growth from the first checkpoint): {growth:+.1f} MB "
+                  f"{verdict(growth < 5)}")
     return 0
 
 

@@ -46,6 +46,8 @@ class Services:
     flood_window: float = 10.0
     recent: dict[int, list[float]] = field(default_factory=dict)  # user id → times of recent messages
     warned: dict[int, float] = field(default_factory=dict)  # user id → when told to slow down
+    monotonic: Callable[[], float] = time.monotonic  # the flood guard's clock (tests turn it)
+    flood_swept_at: float = 0.0  # when idle users were last forgotten (guards.flood_guard)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
