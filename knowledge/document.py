@@ -33,6 +33,9 @@ _BULLET = re.compile(r"^[-+•*]\s+")
 _SENTENCE_BREAK = re.compile(r"[.!?]\s+[A-ZĐÂĂÊÔƠƯ]")
 _TERMINAL = tuple(".:;!?)\"”'")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_DOC_TYPES = "KẾ HOẠCH|BÁO CÁO|QUYẾT ĐỊNH|NGHỊ QUYẾT|TỜ TRÌNH|CHƯƠNG TRÌNH|THÔNG BÁO|CÔNG VĂN|KẾT LUẬN|CHỈ THỊ"
+_STAMP = re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.]\d{4}\s+\d{1,2}:\d{2}")
+_PERSON = re.compile(r"[A-ZĐÀ-Ỹ][a-zà-ỹđ]+(?:\s+[A-ZĐÀ-Ỹ][a-zà-ỹđ]+){1,4}")
 
 
 @dataclass
@@ -195,6 +198,7 @@ class _Reader:
         self.footnote_paras: dict[int, list[str]] = {}
         self.footnote_context: dict[int, list[list[str]]] = {}
         self.footnote_label: dict[int, list[str | None]] = {}
+        self.footnote_anchor: dict[int, Passage] = {}
         self.targets: list[Target] = []
         # Leads ("… như sau:") in force, each with the label it was written under: a lead written inside
         # one item of a list ("- Trường Tiểu học:" … "Trường THCS … kết quả năm học 2022 – 2023 như sau:")
@@ -265,6 +269,8 @@ class _Reader:
         return p
 
     def _note_start(self, number: int, text: str) -> None:
+        if self.passages:  # where it stands: the paragraph it follows, if no paragraph cites it by its mark
+            self.footnote_anchor.setdefault(number, self.passages[-1])
         self.footnote_paras[number] = [text]
         self.footnote_context[number] = [[]]
         self.footnote_label[number] = [None]
@@ -357,13 +363,16 @@ class _Reader:
             self._body_line(line)
 
     def _header_line(self, line: str) -> bool:
-        if re.match(r"^Số\s*:", line):
-            self.meta["number"] = line.split(":", 1)[1].strip()
+        if not re.search(r"[^\W\d_]", line):  # "*", "-----": the header's rules and stars
+            return True
+        number = re.match(r"^Số\s*[:.]?\s*(\S*(?:[-/]\S*)?)\s*$", line)
+        if number and ("-" in line or "/" in line or ":" in line):
+            self.meta["number"] = number.group(1).strip()
             return True
         if re.search(r",\s*ngày\b.*\bnăm\b", clean_inline(line)) and len(line) < 90:
             self.meta["place_date"] = clean_inline(line)
             return True
-        if re.match(r"^(KẾ HOẠCH|BÁO CÁO|QUYẾT ĐỊNH|NGHỊ QUYẾT|TỜ TRÌNH|CHƯƠNG TRÌNH)\b", line):
+        if re.match(rf"^({_DOC_TYPES})\b", line):
             self.title = clean_inline(line)
             self.meta["title"] = self.title
             self._title_open = self.title.isupper() and len(self.title.split()) <= 3  # "BÁO CÁO", then its subject
@@ -380,6 +389,18 @@ class _Reader:
             key = "issuer" if "issuer" not in self.meta and re.match(r"(ỦY|UỶ) BAN|UBND", line.upper()) else "header"
             self.meta.setdefault(key, clean_inline(line))
             return True
+        if not self.title and not self.passages:
+            # A title written as a sentence's subject, as republished documents often open: "Nghị quyết số
+            # 05-NQ/ĐU ngày 26 tháng 12 năm 2025 của Ban Chấp hành … về phương hướng, nhiệm vụ năm 2026".
+            m = re.match(rf"^(?:{_DOC_TYPES.title()}|{_DOC_TYPES})\b", line, re.IGNORECASE)
+            if m and len(line) < 300 and not line.rstrip().endswith("."):
+                self.title = clean_inline(line)
+                self.meta["title"] = self.title
+                if (num := re.search(r"\bsố\s+(\S+[-/]\S+)", line)) and "number" not in self.meta:
+                    self.meta["number"] = num.group(1).rstrip(",")
+                if (date := re.search(r"\bngày\s+\d{1,2}(?:/\d{1,2}/\d{4}| tháng \d{1,2} năm \d{4})", line)):
+                    self.meta.setdefault("place_date", date.group(0))
+                return True
         return False
 
     def _signature(self, rest: list[str]) -> None:
@@ -388,15 +409,20 @@ class _Reader:
         for line in rest:
             if re.match(r"^Nơi nhận", line, re.IGNORECASE) or re.fullmatch(r"(Trang|Page)?\s*\d+(\s*/\s*\d+)?", line):
                 continue
+            if _STAMP.search(line):
+                continue  # a digital signature's time stamp ("04-03-2026 10:05:51 +07:00"), not a person
             if _BULLET.match(line):
-                recipients.append(_BULLET.sub("", line).rstrip(";.").strip())
+                recipients.append(_BULLET.sub("", line).rstrip(";.,").strip())
             else:
                 signer_lines.append(clean_inline(line))
         if recipients:
             self.meta["recipients"] = "; ".join(recipients)
         if signer_lines:
-            self.meta["signer"] = signer_lines[-1]
-            position = " ".join(signer_lines[:-1])
+            # The signer is a person's name (words in title case); the lines in capitals say for whom and as what.
+            names = [ln for ln in signer_lines if _PERSON.fullmatch(ln)]
+            signer = names[-1] if names else signer_lines[-1]
+            self.meta["signer"] = signer
+            position = " ".join(ln for ln in signer_lines if ln != signer)
             if position:
                 self.meta["signer_position"] = position
 
@@ -459,8 +485,11 @@ class _Reader:
         out: list[Passage] = []
         notes_by_citer: dict[str, list[int]] = {}
         for n in sorted(self.footnote_paras):
-            if n in citing:
-                notes_by_citer.setdefault(citing[n].key, []).append(n)
+            # A footnote whose mark was lost (a PDF's text has no superscripts) still says something: it stays,
+            # beside the paragraph it followed on the page, though not counted as attached.
+            citer = citing.get(n) or self.footnote_anchor.get(n)
+            if citer is not None:
+                notes_by_citer.setdefault(citer.key, []).append(n)
         for p in self.passages:
             raw_text = p.text
             p.text = clean_inline(p.text)
@@ -469,7 +498,7 @@ class _Reader:
             for n in notes_by_citer.get(p.key, []):
                 paras = [clean_inline(x) for x in self.footnote_paras[n]]
                 p.footnotes[n] = "\n".join(paras)
-                attached += 1
+                attached += n in citing
                 sentence = _citing_sentence(raw_text, n)
                 for j, para in enumerate(paras):
                     if not para or _BULLET_LABEL.match(self.footnote_paras[n][j]):

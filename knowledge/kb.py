@@ -28,6 +28,7 @@ from .index import Hit, Index, Segment
 from .lexicon import DATA_DIR, Lexicon, Speller
 from .metrics import LiveFigures, Progress, describe
 from .pdftext import ScannedPdf, pdf_to_text
+from .policy import Evidence, Policy
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
 from .text import accent_key, fold, normalize, strip_marks, tokens
@@ -103,8 +104,10 @@ def source_names(sources: list[Path]) -> list[str]:
 class KnowledgeBase:
     """Documents, curated answers, the index and the answering rules."""
 
-    def __init__(self, documents: list[Document], lexicon: Lexicon, faq: list[FaqEntry]) -> None:
+    def __init__(self, documents: list[Document], lexicon: Lexicon, faq: list[FaqEntry],
+                 policy: Policy | None = None) -> None:
         self.documents = documents
+        self.policy = policy  # the fitted last word on answering (data/policy.yaml); None: the rules alone
         self.lexicon = lexicon
         self.yaml_faq = faq
         self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
@@ -179,7 +182,7 @@ class KnowledgeBase:
         documents = store.load_documents()
         lexicon = Lexicon.load(data_dir)
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
-        kb = cls(documents, lexicon, faq)
+        kb = cls(documents, lexicon, faq, Policy.load(data_dir))
         report = BuildReport(
             documents=len(documents),
             sections=sum(len(d.sections) for d in documents),
@@ -232,10 +235,40 @@ class KnowledgeBase:
         if decision == "answer" and chosen is not None and _close_call(chosen, hits):
             decision = "suggest"
         if decision == "answer" and chosen is not None:
-            return self._answer(chosen, query, hits), query, hits
+            reply = self._answer(chosen, query, hits)
+            if self.policy is not None:
+                reply.score = round(self.policy.probability(self.evidence(chosen, query, hits)), 3)
+                if reply.score < self.policy.answer_min:  # the rules would answer; the odds say it is a guess
+                    return Reply(found=False, kind="suggest", score=reply.score, english=query.english), query, hits
+            return reply, query, hits
         score = chosen.score if chosen else (hits[0].score if hits else 0.0)
         return Reply(found=False, kind="suggest" if decision == "suggest" else "unknown", score=round(score, 3),
                      english=query.english), query, hits
+
+    def evidence(self, chosen: Hit, query: Query, hits: list[Hit]) -> Evidence:
+        """What the policy weighs: the chosen sentence's scores, its lead over other paragraphs that could answer
+        too (one that lacks the kind of answer asked is no rival), the question."""
+        root = _root(chosen)
+        rival = max((h.score for h in hits if h.fits and _root(h) != root), default=0.0)
+        total = sum(s.weight for s in query.slots) or 1.0
+        seg = chosen.segment
+        own = set(seg.toks)
+        near = own | seg.context | set(seg.prev.split()) | seg.title_words
+        said = [(s.weight, any(all(t in own for t in alt) for alt in s.alts),
+                 any(all(t in near for t in alt) for alt in s.alts)) for s in query.slots]
+        return Evidence(
+            score=chosen.score,
+            coverage=chosen.coverage,
+            in_text=sum(w for w, in_own, _ in said if in_own) / total,
+            missing=max((w for w, _, in_near in said if not in_near), default=0.0) / total,
+            margin=chosen.score - rival,
+            information=self.index.information(query),
+            unknown=sum(s.weight for s in query.slots if not s.known) / total,
+            penalties=float(len(chosen.reasons)),
+            typed=float(bool(query.types & _TYPED)),
+            english=float(query.english),
+            curated=float(chosen.segment.passage.kind == "faq"),
+        )
 
     def _answer(self, chosen: Hit, query: Query, hits: list[Hit]) -> Reply:
         seg = chosen.segment
@@ -402,8 +435,16 @@ def _short_title(title: str) -> str:
     return re.split(r"\s+(?:và|and)\s+", short, maxsplit=1)[0][:90]
 
 
+_TYPED = {"quantity", "percent", "money", "when", "who", "duration", "clock"}
+
+
+def _root(hit: Hit) -> str:
+    """The paragraph a hit stands for: a curated answer stands for the paragraph it quotes."""
+    p = hit.segment.passage
+    return (p.cited_by or p.key) if p.kind == "faq" else p.key
+
+
 def _close_call(chosen: Hit, hits: list[Hit]) -> bool:
     """Four or more different paragraphs answer equally well ("đất đai?"): ask which one is meant."""
-    roots = {h.segment.passage.cited_by if h.segment.passage.kind == "faq" else h.segment.passage.key
-             for h in hits if h.fits and h.score >= chosen.score - 0.02}
+    roots = {_root(h) for h in hits if h.fits and h.score >= chosen.score - 0.02}
     return len(roots) >= 4

@@ -33,6 +33,12 @@ _GLUED_PUNCT = re.compile(r"(?<=[^\W\d_])([,;:])(?=[^\W\d_])", re.UNICODE)
 # A run of letters and (ASCII) digits that mixes both; a number glued to a Vietnamese word is put apart.
 _ALNUM = re.compile(r"(?:[^\W\d_]+[0-9]+|[0-9]+[^\W\d_]+)[^\W_]*", re.UNICODE)
 _DIGITS = re.compile(r"([0-9]+)")
+_PAGE_NUMBER = re.compile(r"\d{1,3}")
+_FOOTNOTE_LINE = re.compile(r"^(\d{1,2})\s+([A-ZĐÀ-Ỹ(\"“].*)$")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+_HEADING = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.\s|[IVXLC]{1,5}\s*[.–—-]\s)")
+# What starts a paragraph of its own: a numbered or roman heading, a bullet, a footnote, a "Phần".
+_STARTS_OWN = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.\s|[IVXLC]{1,5}\s*[.–—-]\s|[-+•*]\s?|[⁰¹²³⁴⁵⁶⁷⁸⁹]|Phần\s)")
 # A text is taken for a PDF's when at least this many words, and this share of them, are glued or spaced.
 _MIN_GLUED = 5
 _GLUED_SHARE = 0.002
@@ -134,10 +140,58 @@ def repair(text: str) -> tuple[str, int]:
             return m.group(0)  # "H5N1", "m2", "5ha": no Vietnamese word glued to a number
         return " ".join(p for p in pieces if p)
 
+    text = _relayout(text)
     text = _SPACED.sub(respace, text)
     text = _ALNUM.sub(unglue_number, text)  # "chỉ thị số06-CT/TU", "giải quyết96hồ sơ"
     text = _GLUED_PUNCT.sub(r"\1 ", text)  # "xã hội:Tiếp nhận,giải quyết"
     return _WORD.sub(split, text), changed
+
+
+def _relayout(text: str) -> str:
+    """A PDF's lines as the paragraphs they were: page numbers dropped, footnotes marked, wrapped lines joined.
+
+    - A line that is only a number is a page number.
+    - Footnotes lose their superscript: "4 Trong đó, diện tích …" at the foot of a page, numbered in turn
+      from 1, is footnote 4 (written with a superscript again, as the plan reader expects).
+    - A line that fills the page's width ran on: the next line continues it, unless that line starts
+      something of its own (a numbered heading, a bullet, a footnote).
+    """
+    lines = [ln.strip() for ln in text.split("\n")]
+    widths = sorted(len(ln) for ln in lines if ln)
+    full = 0.8 * widths[int(0.9 * (len(widths) - 1))] if widths else 0
+    out: list[str] = []
+    expected = 1
+    joinable = False
+    for line in lines:
+        if not line or _PAGE_NUMBER.fullmatch(line):
+            joinable = joinable and bool(line)
+            continue
+        note = _FOOTNOTE_LINE.match(line)
+        if note and int(note.group(1)) in (expected, expected + 1):
+            expected = int(note.group(1)) + 1
+            line = note.group(1).translate(_SUPERSCRIPT) + " " + note.group(2)
+            out.append(line)
+        elif joinable and out and not _STARTS_OWN.match(line) and not (
+                _HEADING.match(out[-1]) and line[:1].isupper()):  # a heading's line, then its paragraph
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+        joinable = len(line) >= full and not line.endswith((".", "!", "?", ":"))
+    return _restore_marks("\n".join(out), expected - 1)
+
+
+def _restore_marks(text: str, notes: int) -> str:
+    """A footnote's mark in the body, a digit glued to the word it follows ("thu nộp về xã1;", "(KH)5."),
+    written as a superscript again, the first such digit before its footnote."""
+    for n in range(1, notes + 1):
+        note = text.find(str(n).translate(_SUPERSCRIPT) + " ")
+        if note < 0:
+            continue
+        marks = list(re.finditer(rf"(?:(?<=[^\W\d_])|(?<=\))){n}(?=[\s;,.:)]|$)", text[:note]))
+        if marks:
+            m = marks[-1]
+            text = text[: m.start()] + str(n).translate(_SUPERSCRIPT) + text[m.end() :]
+    return text
 
 
 class ScannedPdf(ValueError):

@@ -273,6 +273,10 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                 break
         if key is not None:
             alts = lex.colloquial_alts.get(key) or [lex.colloquial[key]]
+            if _written(key, speller) and key not in alts:
+                # Expansion adds the document's word; it does not take away the asker's: a plan that writes
+                # "đàn heo" is found by "heo" as well as by "lợn".
+                alts = [key, *alts]
             q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a),
                                 accents=lex.colloquial_accents.get(key, ()) if len(alts) == 1 else ()))
             for t in lex.colloquial[key]:
@@ -344,6 +348,13 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                           for s in q.slots if s.pos >= 0)
     q.tokens = rest
     return q
+
+
+def _written(phrase: tuple[str, ...], speller: Speller) -> bool:
+    """Does the knowledge base write this phrase itself: a word it uses, or words it writes side by side?"""
+    if len(phrase) == 1:
+        return speller.known(phrase[0])
+    return all(pair in speller.pairs for pair in itertools.pairwise(phrase))
 
 
 def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex: Lexicon,
