@@ -27,6 +27,7 @@ from knowledge.text import format_number
 
 from .common import (
     Services,
+    acknowledge,
     esc,
     invalid_button,
     keyboard,
@@ -299,7 +300,7 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     if query is None or not query.data:
         return
-    await query.answer()
+    await acknowledge(update)
     kind, _, token = query.data.partition(":")
     lang = lang_of(update, context)
     s = services(context)

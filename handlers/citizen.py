@@ -24,6 +24,7 @@ from knowledge.i18n import LANGS
 from knowledge.text import fold
 
 from .common import (
+    acknowledge,
     button_label,
     esc,
     invalid_button,
@@ -230,7 +231,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None or not query.data:
         return
-    await query.answer()
+    await acknowledge(update)
     kind, _, value = query.data.partition(":")
     kb = services(context).kb
     lang = lang_of(update, context)

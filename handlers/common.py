@@ -16,7 +16,7 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from knowledge.i18n import DEFAULT_LANG, LANGS, t
@@ -107,6 +107,19 @@ def split_html(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return [p for p in pieces if p.strip()] or [text[:limit]]
 
 
+async def acknowledge(update: Update, text: str | None = None) -> None:
+    """Answer a button press (stops its spinner, or shows ``text``). Best effort: Telegram refuses the answer
+    once the press is ~15 s old ("query is too old"), as for a press replayed after a restart, and the
+    press must still take effect."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text)
+    except TelegramError as err:
+        log.info("answerCallbackQuery failed (%s): the press goes on", err)
+
+
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup | None:
     """Buttons from (label, callback data) rows; data must fit Telegram's 64 bytes."""
     built = []
@@ -131,10 +144,13 @@ async def send_html(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     if edit and query is not None and query.message is not None and len(pieces) == 1:
         try:
             await query.edit_message_text(pieces[0], reply_markup=markup)
-        except BadRequest as err:  # a second tap: the message already says this
-            if "not modified" not in str(err).lower():
-                raise
-        return None
+            return None
+        except BadRequest as err:
+            if "not modified" in str(err).lower():  # a second tap: the message already says this
+                return None
+            # The pressed message cannot be edited (deleted, too old, a press replayed after a restart):
+            # the result goes in a new message, never lost behind an error.
+            log.info("edit failed (%s): sending the result as a new message", err)
     last: Message | None = None
     for i, piece in enumerate(pieces):
         last = await context.bot.send_message(chat.id, piece, reply_markup=markup if i == len(pieces) - 1 else None)

@@ -29,7 +29,7 @@ from telegram.ext import (
 from knowledge.metrics import Metric, Parsed, Registry, describe, preview_progress
 from knowledge.text import format_number
 
-from .common import esc, invalid_button, keyboard, lang_of, logged, note, send_html, services, tr
+from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, note, send_html, services, tr
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ASK_METRIC, ASK_VALUE, ASK_VILLAGE = range(3)
@@ -159,7 +159,7 @@ async def on_update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     if query is None or not query.data:
         return None
-    await query.answer()
+    await acknowledge(update)
     kind, _, value = query.data.partition(":")
     lang = lang_of(update, context)
     if kind in ("ok", "no"):

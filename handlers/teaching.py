@@ -23,6 +23,7 @@ from knowledge.text import fold
 
 from .common import (
     Services,
+    acknowledge,
     button_label,
     esc,
     invalid_button,
@@ -135,7 +136,7 @@ async def on_passage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     query = update.callback_query
     if query is None or not query.data:
         return ASK_PASSAGE
-    await query.answer()
+    await acknowledge(update)
     if not await _still_allowed(update, context):  # the step that writes
         return ConversationHandler.END
     draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
@@ -219,12 +220,12 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     s = services(context)
     key = next((k for k in s.kb.passages if short_key(k) == short), None)
     if helpful not in ("0", "1") or key is None:  # not a button the bot sent: nothing for officials to read
-        await query.answer()
+        await acknowledge(update)
         await invalid_button(update, context)
         return
     user = update.effective_user
     s.store.record_feedback(user_hash(user.id if user else None), "", key, helpful == "1")
-    await query.answer(tr(lang_of(update, context), "feedback.thanks"))
+    await acknowledge(update, tr(lang_of(update, context), "feedback.thanks"))
 
 
 def handlers() -> Sequence[BaseHandler]:
