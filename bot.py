@@ -16,11 +16,13 @@ import json
 import logging
 import os
 import re
+import secrets
 import sqlite3
 import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -143,6 +145,7 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
         "q": question,
         "answer": text,
         "found": reply.found,
+        "kind": reply.kind,
         "source": reply.source,
         "score": reply.score,
         "suggestions": reply.suggestions,
@@ -296,17 +299,39 @@ def run_telegram(token: str) -> int:
                                     rate_limiter=StrictRateLimiter(overall_per_second=rate))
     webhook = os.environ.get("WEBHOOK_URL", "").strip()
     try:
-        _serve(application, token, webhook)
+        _serve(application, services.store, webhook)
     except InvalidToken:  # its message quotes the token: say it without
         raise UserError(t("error.bad_token")) from None
     return 0
 
 
-def _serve(application: Application, token: str, webhook: str) -> None:
+def webhook_secrets(store: Store, env: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """(URL path, secret_token) of the webhook: WEBHOOK_PATH and WEBHOOK_SECRET, else random ones made once and
+    kept in the database (the same URL after a restart). Never derived from the token: the path is in every
+    proxy's access log, and a path made of the token put 32 of its 35 secret characters there."""
+    def kept(name: str, meta_key: str) -> str:
+        value = re.sub(r"[^A-Za-z0-9_-]", "", env.get(name, ""))
+        if value:
+            return value
+        value = store.get_meta(meta_key) or ""
+        if not value:
+            value = secrets.token_urlsafe(32)
+            store.set_meta(meta_key, value)
+        return value
+
+    return kept("WEBHOOK_PATH", "webhook_path"), kept("WEBHOOK_SECRET", "webhook_secret")
+
+
+def _serve(application: Application, store: Store, webhook: str) -> None:
     if webhook:
-        secret = re.sub(r"[^A-Za-z0-9_-]", "", token)[-32:]
-        application.run_webhook(listen="0.0.0.0", port=int(os.environ.get("PORT", "8443")), url_path=secret,
-                                webhook_url=f"{webhook.rstrip('/')}/{secret}", secret_token=secret,
+        path, secret = webhook_secrets(store)
+        # The server listens on the public URL's own path plus the random part, so a proxy that passes the
+        # path through unchanged (the usual set-up) needs no rewriting.
+        prefix = urlsplit(webhook).path.strip("/")
+        application.run_webhook(listen=os.environ.get("WEBHOOK_LISTEN", "0.0.0.0"),
+                                port=int(os.environ.get("PORT", "8443")),
+                                url_path=f"{prefix}/{path}" if prefix else path,
+                                webhook_url=f"{webhook.rstrip('/')}/{path}", secret_token=secret,
                                 allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
