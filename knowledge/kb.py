@@ -180,7 +180,7 @@ class KnowledgeBase:
         if rebuilt:  # one plan at a time, parsed and stored: a hundred parsed plans never sit in memory together
             store.replace_documents((parse(s, name), str(s), wanted[name]) for s, name in zip(sources, names))
         documents = store.load_documents()
-        lexicon = Lexicon.load(data_dir)
+        lexicon = Lexicon.load(data_dir, [d.name for d in documents])
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
         kb = cls(documents, lexicon, faq, Policy.load(data_dir))
         report = BuildReport(

@@ -1,15 +1,20 @@
 """The words the engine knows: abbreviations, everyday synonyms, the English glossary and question cues.
 
-All of it is data (``data/synonyms.yaml``, ``data/glossary.yaml``, ``data/cues.yaml``); this module loads
-it once, folds it, and applies it to token streams. It also repairs what phones produce: Telex typed with
-the input method off, doubled letters, one-letter typos, always checked against words the knowledge base
-actually contains, so a repair never invents a word.
+All of it is data. ``data/synonyms.yaml``, ``data/glossary.yaml`` and ``data/cues.yaml`` serve every
+commune, so they hold only general Vietnamese (and English) administrative language. Wording that one
+document alone uses (its places, its spelling, its particular phrases) lives in a document lexicon, a
+``*-lexicon.yaml`` file that names its ``document`` and is merged only when that document is loaded:
+another commune's plan is never read through Cao Lâu's words. This module loads it all once, folds it,
+and applies it to token streams. It also repairs what phones produce: Telex typed with the input method
+off, doubled letters, one-letter typos, always checked against words the knowledge base actually
+contains, so a repair never invents a word.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +43,80 @@ def load_yaml(path: Path) -> dict | list:
         return {}
     with path.open(encoding="utf-8") as fh:
         return yaml.load(fh, Loader=_LOADER) or {}
+
+
+_SYNONYM_SECTIONS = ("abbreviations", "abbreviations_caps", "colloquial")
+_GLOSSARY_SECTIONS = ("terms",)
+_CUE_SECTIONS = ("stopwords", "stopwords_en", "question_types", "folded_ambiguous", "measures", "classifiers",
+                 "totals", "stance", "relative_years", "relative_school_years", "counters", "contrasts")
+LEXICON_SUFFIX = "-lexicon.yaml"
+
+
+def document_lexicons(data_dir: Path, documents: Iterable[str]) -> list[dict]:
+    """The ``*-lexicon.yaml`` files of the project's and the commune's data folders whose ``document`` is one of
+    ``documents``; the commune's copy of a file wins over the project's file of the same name."""
+    wanted = set(documents)
+    if not wanted:
+        return []
+    files = {f.name: f for f in sorted(DATA_DIR.glob(f"*{LEXICON_SUFFIX}"))}
+    files.update({f.name: f for f in sorted(Path(data_dir).glob(f"*{LEXICON_SUFFIX}"))})
+    out: list[dict] = []
+    for name in sorted(files):
+        data = load_yaml(files[name])
+        if not isinstance(data, dict):
+            raise ValueError(f"{files[name]}: a document lexicon is a mapping of sections")
+        named = data.get("document")
+        if not named:
+            raise ValueError(f"{files[name]}: no 'document' key (the stem of the source file it serves)")
+        unknown = set(data) - {"document", *_SYNONYM_SECTIONS, *_GLOSSARY_SECTIONS, *_CUE_SECTIONS}
+        if unknown:  # a misspelt section would be ignored without a word
+            raise ValueError(f"{files[name]}: unknown sections {sorted(unknown)}")
+        names = {str(n) for n in (named if isinstance(named, list) else [named])}
+        if names & wanted:
+            out.append(data)
+    return out
+
+
+_TABLES = {"abbreviations", "abbreviations_caps", "colloquial", "terms", "relative_years", "relative_school_years"}
+_KEYED_LISTS = {"question_types", "stance", "measures"}
+
+
+def _merge(base: dict, own: dict, sections: tuple[str, ...]) -> None:
+    """Add a document lexicon's sections to the shared ones: a phrase table's entry replaces the shared entry
+    for the same folded phrase, a list grows, a counter group that shares a unit with a shared group joins it."""
+    for section in sections:
+        extra = own.get(section)
+        if not extra:
+            continue
+        shared = base.get(section)
+        if section in _TABLES:
+            replaced = {_phrase(k) for k in extra}
+            base[section] = {**{k: v for k, v in (shared or {}).items() if _phrase(k) not in replaced}, **extra}
+        elif section in _KEYED_LISTS:
+            merged = {k: list(v) for k, v in (shared or {}).items()}
+            for key, values in extra.items():
+                merged.setdefault(key, [])
+                merged[key] += [v for v in values if v not in merged[key]]
+            base[section] = merged
+        elif section == "counters":
+            base[section] = _merge_counters(list(shared or []), extra)
+        else:
+            base[section] = list(shared or []) + [v for v in extra if v not in (shared or [])]
+
+
+def _merge_counters(groups: list[dict], extra: list[dict]) -> list[dict]:
+    groups = [{"members": list(g.get("members") or []), "accepts": list(g.get("accepts") or [])} for g in groups]
+    for group in extra:
+        members = list(group.get("members") or [])
+        accepts = list(group.get("accepts") or [])
+        home = next((g for g in groups if {_phrase(m) for m in g["members"]} & {_phrase(m) for m in members}),
+                    None)
+        if home is None:
+            groups.append({"members": members, "accepts": accepts})
+            continue
+        home["members"] += [m for m in members if m not in home["members"]]
+        home["accepts"] += [a for a in accepts if a not in home["accepts"]]
+    return groups
 
 
 _ACCENTED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
@@ -90,10 +169,19 @@ class Lexicon:
     known_accented: set[str] = field(default_factory=set)
 
     @classmethod
-    def load(cls, data_dir: Path = DATA_DIR) -> Lexicon:
+    def load(cls, data_dir: Path = DATA_DIR, documents: Iterable[str] = ()) -> Lexicon:
+        """The shared language files, plus the lexicon of each loaded document (``documents``: their names, the
+        source files' stems), so that one plan's wording never reaches a question about another plan."""
         syn = load_yaml(data_file(data_dir, "synonyms.yaml"))
         glo = load_yaml(data_file(data_dir, "glossary.yaml"))
         cues = load_yaml(data_file(data_dir, "cues.yaml"))
+        syn = dict(syn) if isinstance(syn, dict) else {}
+        glo = dict(glo) if isinstance(glo, dict) else {}
+        cues = dict(cues) if isinstance(cues, dict) else {}
+        for own in document_lexicons(data_dir, documents):
+            _merge(syn, own, _SYNONYM_SECTIONS)
+            _merge(glo, own, _GLOSSARY_SECTIONS)
+            _merge(cues, own, _CUE_SECTIONS)
         lex = cls()
         for key, value in (syn.get("abbreviations") or {}).items():
             k, v = _phrase(key), _phrase(value)
@@ -110,7 +198,7 @@ class Lexicon:
                     lex.colloquial_accents[k] = accents
                 if len(alts) > 1:  # several readings ("giữ" → duy trì | giữ vững): any may match
                     lex.colloquial_alts[k] = alts
-        for key, value in ((glo.get("terms") if isinstance(glo, dict) else None) or {}).items():
+        for key, value in (glo.get("terms") or {}).items():
             k, v = _phrase(key), _phrase(value)
             if k and v:
                 lex.glossary[k] = v
