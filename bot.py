@@ -28,13 +28,14 @@ from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from handlers import admin, broadcast, citizen, official, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, forwarded_command, on_error
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.ordering import PerChatProcessor
+from handlers.pollguard import UpdatesGuard
 from handlers.ratelimit import StrictRateLimiter
 from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, BuildReport, KnowledgeBase, UnreadableSource
@@ -235,8 +236,11 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url(base_url))
+    # getUpdates goes through UpdatesGuard: one update the library cannot parse must not stop polling.
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request).get_updates_request(UpdatesGuard(request))
+    else:
+        builder = builder.get_updates_request(UpdatesGuard(HTTPXRequest(connection_pool_size=1)))  # PTB's own
     if rate_limiter is not None:
         builder = builder.rate_limiter(rate_limiter)
     application = builder.build()
