@@ -115,7 +115,9 @@ def main() -> int:
     print(f"answer_min = {best:.2f}")
     if args.dry_run:
         return 0
+    kept = yaml.safe_load(POLICY.read_text(encoding="utf-8")) if POLICY.exists() else {}
     doc = {
+        "route": (kept or {}).get("route") or {"procedure_match": 85.0},
         "decide": {
             "features": list(FEATURES),
             "weights": [round(float(w), 4) for w in weights],
@@ -128,8 +130,9 @@ def main() -> int:
             "keep_right": KEEP_RIGHT,
         }
     }
-    header = ("# The answering policy, fitted by `python bench/fit_policy.py` on the train split\n"
-              "# (tests/fixtures/questions/train). Do not edit by hand: refit after changing the engine.\n")
+    header = ("# The answering policy. `decide` is fitted by `python bench/fit_policy.py` on the train split\n"
+              "# (tests/fixtures/questions/train): do not edit it by hand, refit after changing the engine.\n"
+              "# `route` is set by hand (see knowledge/policy.py RouteSettings); the fit keeps it as it is.\n")
     POLICY.write_text(header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     print(f"wrote {POLICY.relative_to(ROOT)}")
     return 0

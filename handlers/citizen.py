@@ -56,6 +56,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}
+OWN_WORDING = {"procedure", "smalltalk", "handoff"}
 
 
 # -- answering -------------------------------------------------------------------------------------
@@ -95,11 +96,14 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
     s = services(context)
     reply = s.kb.ask(question)
     note(kind="question", source=reply.source or reply.kind, score=reply.score)
-    if not reply.found and reply.kind != "empty":  # for /chuatraloi: what people ask that the bot cannot answer
+    if not reply.found and reply.kind not in ("empty", "smalltalk", "handoff"):
+        # for /chuatraloi: what people ask that the bot cannot answer (a greeting or "cảm ơn" is not that)
         user = update.effective_user
         s.store.record_unanswered(question, " ".join(fold(question).split()), user_hash(user.id if user else None),
                                   reply.kind)
-    await send_html(update, context, render_reply(reply, lang), keyboard(reply_buttons(reply, lang, context)))
+    # A card, a conversation act's reply, a procedure nobody has a card for: the knowledge base words them.
+    text = esc(s.kb.render(reply, lang)) if reply.kind in OWN_WORDING or reply.procedure else render_reply(reply, lang)
+    await send_html(update, context, text, keyboard(reply_buttons(reply, lang, context)))
 
 
 @logged("question")

@@ -29,7 +29,7 @@ class Reply:
     """What the bot says to one question (no Telegram types: the console, ask and handlers share it)."""
 
     found: bool
-    kind: str  # answer | suggest | unknown | empty
+    kind: str  # answer | procedure | suggest | unknown | empty | smalltalk | handoff
     quote: str = ""
     source: str | None = None
     score: float = 0.0
@@ -37,6 +37,10 @@ class Reply:
     passage_key: str | None = None
     faq_id: str | None = None
     english: bool = False
+    act: str | None = None  # smalltalk, handoff: which conversation act ("greeting", "person", …)
+    card_id: str | None = None  # procedure: the card that answers
+    asks: tuple[str, ...] = ()  # procedure: the parts of the card asked for (where, papers, time, fee)
+    procedure: bool = False  # unknown: the question asked for a procedure (and no card answers it)
 
 
 def source_of(segment: Segment) -> str:

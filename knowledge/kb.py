@@ -25,10 +25,13 @@ from .docx import OpcError, docx_to_text
 from .faq import FaqEntry, as_passage, load_faq, taught_entry
 from .i18n import t
 from .index import Hit, Index, Segment
-from .lexicon import DATA_DIR, Lexicon, Speller
+from .intent import Intent
+from .intent import understand as understand_intent
+from .lexicon import DATA_DIR, Lexicon, Speller, load_yaml
 from .metrics import LiveFigures, Progress, describe
 from .pdftext import ScannedPdf, pdf_to_text
-from .policy import Evidence, Policy
+from .policy import Evidence, Policy, RouteSettings
+from .procedures import SHARED_PATH, ProcedureCard, load_procedures
 from .question import Query, analyze
 from .store import PARSER_VERSION, Store, sha256_of
 from .text import accent_key, fold, normalize, strip_marks, tokens
@@ -105,9 +108,14 @@ class KnowledgeBase:
     """Documents, curated answers, the index and the answering rules."""
 
     def __init__(self, documents: list[Document], lexicon: Lexicon, faq: list[FaqEntry],
-                 policy: Policy | None = None) -> None:
+                 policy: Policy | None = None, cards: list[ProcedureCard] | None = None,
+                 commune: dict | None = None, data_dir: Path = DATA_DIR) -> None:
         self.documents = documents
         self.policy = policy  # the fitted last word on answering (data/policy.yaml); None: the rules alone
+        self.cards = cards or []  # procedure cards (data/procedures.yaml and the commune's own)
+        self.commune = commune or {}  # the commune's configuration (commune.yaml): its office, its contacts
+        self.data_dir = data_dir
+        self.route = RouteSettings.load(data_dir)
         self.lexicon = lexicon
         self.yaml_faq = faq
         self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
@@ -182,7 +190,9 @@ class KnowledgeBase:
         documents = store.load_documents()
         lexicon = Lexicon.load(data_dir, [d.name for d in documents])
         faq = load_faq(data_dir / "faq.yaml", [p for d in documents for p in d.passages])
-        kb = cls(documents, lexicon, faq, Policy.load(data_dir))
+        commune_cards = data_dir / "procedures.yaml" if data_dir.resolve() != DATA_DIR.resolve() else None
+        kb = cls(documents, lexicon, faq, Policy.load(data_dir), load_procedures(SHARED_PATH, commune_cards),
+                 load_yaml(data_dir / "commune.yaml") if (data_dir / "commune.yaml").exists() else {}, data_dir)
         report = BuildReport(
             documents=len(documents),
             sections=sum(len(d.sections) for d in documents),
@@ -202,7 +212,18 @@ class KnowledgeBase:
         return analyze(question, self.lexicon, self.speller, self.plan_year)
 
     def ask(self, question: str) -> Reply:
-        """Answer one question; never raises on any text. When it cannot answer, it offers questions it can."""
+        """Answer one question; never raises on any text. When it cannot answer, it offers questions it can.
+
+        First what the message is (``knowledge.intent``): a greeting or a request for a person gets its short
+        reply, a procedure question its card; only a question for the plan goes on to retrieval."""
+        intent = understand_intent(question, self.cards, self.route.procedure_match, self.data_dir)
+        english = self.lexicon.is_english(tokens(question))
+        if intent.kind == "act":
+            return Reply(found=False, kind="handoff" if intent.handoff else "smalltalk", act=intent.act,
+                         english=english)
+        if intent.kind == "procedure":
+            return self._procedure_reply(intent.text, intent, english)
+        question = intent.text
         reply, query, hits = self._decide(question)
         live = self.live.progress(question, query.years) if self.live is not None else None
         if live is not None:
@@ -212,6 +233,20 @@ class KnowledgeBase:
             if reply.kind == "suggest" and not reply.suggestions:
                 reply.kind = "unknown"
         return reply
+
+    def _procedure_reply(self, question: str, intent: Intent, english: bool) -> Reply:
+        """A procedure question: its card, or a curated procedure answer of the plan; never a statistic."""
+        if intent.card is not None:
+            return Reply(found=True, kind="procedure", card_id=intent.card.id, asks=intent.asks,
+                         source=_card_source(intent.card), score=1.0, english=english)
+        reply, _, _ = self._decide(question)
+        curated = self._faq_by_id.get(reply.faq_id or "")
+        if reply.found and curated is not None and curated.kind == "procedure":
+            return reply
+        return Reply(found=False, kind="unknown", procedure=True, english=english)
+
+    def card(self, card_id: str | None) -> ProcedureCard | None:
+        return next((c for c in self.cards if c.id == card_id), None)
 
     def _decide(self, question: str) -> tuple[Reply, Query, list[Hit]]:
         query = self.understand(question)
@@ -398,6 +433,12 @@ class KnowledgeBase:
         if reply.kind == "answer":
             source = t("answer.source", lang, source=reply.source)
             return f"{reply.quote}\n({source})"
+        if reply.kind == "procedure" and (card := self.card(reply.card_id)) is not None:
+            return f"{render_card(card, reply.asks, lang)}\n({t('answer.source', lang, source=reply.source)})"
+        if reply.kind in ("smalltalk", "handoff"):
+            return self.act_text(reply, lang)
+        if reply.procedure:
+            return f"{t('answer.procedure_unknown', lang)}\n{self.contact(lang)}"
         if reply.kind == "empty":
             return t("answer.empty", lang)
         lines = [t("answer.suggest", lang) if reply.kind == "suggest" else t("answer.unknown", lang)]
@@ -406,8 +447,23 @@ class KnowledgeBase:
                 lines.append(t("answer.unknown_try", lang))
             lines.extend(f"• {s}" for s in reply.suggestions)
         if reply.kind != "suggest":
-            lines.append(t("answer.unknown_office", lang))
+            lines.append(self.contact(lang))
         return "\n".join(lines)
+
+    def contact(self, lang: str) -> str:
+        """Who to ask instead: the office the commune's configuration names, with what it has configured."""
+        office = self.commune.get("office") or t("contact.office_default", lang)
+        details = [t(f"contact.{k}", lang, value=self.commune[k]) for k in ("phone", "email", "hours", "address")
+                   if self.commune.get(k)]
+        if not details:
+            details = [t("contact.not_configured", lang)]
+        return t("contact.line", lang, office=office, details="; ".join(details))
+
+    def act_text(self, reply: Reply, lang: str) -> str:
+        """The short reply to a conversation act; a request for a person or a complaint gets the contact."""
+        commune = self.stats()["commune"] or t("contact.commune_default", lang)
+        text = t(f"act.{reply.act}", lang, commune=commune)
+        return f"{text}\n{self.contact(lang)}" if reply.kind == "handoff" else text
 
     def full_passage(self, key: str, lang: str = "vi") -> str | None:
         """The whole passage with its footnotes: what the "Xem đầy đủ" button shows."""
@@ -420,6 +476,38 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+def _card_source(card: ProcedureCard) -> str:
+    """A card's source: the first document of its legal basis ("Luật Hộ tịch số 60/2014/QH13 …")."""
+    return card.legal_basis[0]
+
+
+def render_card(card: ProcedureCard, asks: tuple[str, ...], lang: str, whole: bool = False) -> str:
+    """A procedure card: what was asked (where, papers, time, fee; where and papers when nothing in
+    particular), each cut short, or the whole card (``whole``) for the "Xem đầy đủ" view."""
+    title = card.english.title if lang == "en" else card.title
+    papers = "; ".join(p.rstrip(". ") for p in card.papers)
+    parts = {"where": card.where, "papers": papers, "time": card.time, "fee": card.fee, "online": card.online}
+    shown = list(parts) if whole else list(asks or ("where", "papers"))
+    lines = [title + (f" — {card.english.summary}" if lang == "en" else "")]
+    for part in shown:
+        if parts.get(part):
+            value = parts[part] if whole else _shorten(parts[part], CARD_PART_MAX)
+            lines.append(t(f"card.{part}", lang, value=value))
+    lines.append(t("card.checked", lang, checked=card.checked.strftime("%d/%m/%Y")))
+    return "\n".join(lines)
+
+
+CARD_PART_MAX = 220  # characters of one part of a card in the first reply; the whole card is one tap away
+
+
+def _shorten(text: str, limit: int) -> str:
+    """The text up to the last sentence or clause end within ``limit`` characters, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(". ", 0, limit), text.rfind("; ", 0, limit))
+    return (text[: cut + 1] if cut > limit // 3 else text[:limit].rsplit(" ", 1)[0]) + " …"
 
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # the commune's dates, whatever the server's clock says

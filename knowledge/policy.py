@@ -77,3 +77,19 @@ class Policy:
         return cls(weights=tuple(model["weights"]), bias=float(model["bias"]),
                    answer_min=float(model["answer_min"]), means=tuple(model["means"]),
                    scales=tuple(model["scales"]))
+
+
+@dataclass(frozen=True)
+class RouteSettings:
+    """The first stage's numbers (``route`` in ``data/policy.yaml``): set by hand and checked by the tests of
+    procedure questions, not fitted (there is no training set of card matches yet)."""
+
+    procedure_match: float = 85.0  # how closely (rapidfuzz partial ratio, 0–100) a question must name a card
+
+    @classmethod
+    def load(cls, data_dir: Path = DATA_DIR) -> RouteSettings:
+        path = data_dir / "policy.yaml"
+        if not path.exists():
+            path = DATA_DIR / "policy.yaml"
+        raw = (load_yaml(path) or {}).get("route") if path.exists() else None
+        return cls(**{k: float(v) for k, v in (raw or {}).items() if k in {f.name for f in fields(cls)}})
