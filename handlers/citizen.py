@@ -21,6 +21,7 @@ from telegram.ext import (
 from knowledge.answer import Reply
 from knowledge.faq import FaqEntry
 from knowledge.i18n import LANGS
+from knowledge.kb import answer_label
 from knowledge.text import fold
 
 from .common import (
@@ -64,7 +65,7 @@ OWN_WORDING = {"procedure", "smalltalk", "handoff"}
 def render_reply(reply: Reply, lang: str, hint_commands: bool = True) -> str:
     """A reply as Telegram HTML: the quote escaped (the document's own words), the source in italics."""
     if reply.kind == "answer":
-        return f"{esc(reply.quote)}\n\n<i>{tr(lang, 'answer.source', source=reply.source)}</i>"
+        return f"{esc(reply.quote)}\n\n<i>{esc(answer_label(reply, lang))}</i>"
     if reply.kind == "empty":
         return tr(lang, "answer.empty")
     if reply.kind == "suggest":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .document import Passage
 from .index import Hit, Index, Segment
 from .question import Query
 from .text import fold, tokens
@@ -41,6 +42,8 @@ class Reply:
     card_id: str | None = None  # procedure: the card that answers
     asks: tuple[str, ...] = ()  # procedure: the parts of the card asked for (where, papers, time, fee)
     procedure: bool = False  # unknown: the question asked for a procedure (and no card answers it)
+    what: str | None = None  # answer: what the quote is — "result", "target", "plan" (see ``what_of``)
+    year: int | None = None  # answer: the year it is a result or a target of, when the document says
 
 
 def source_of(segment: Segment) -> str:
@@ -52,6 +55,17 @@ def source_of(segment: Segment) -> str:
     elif p.kind == "target" and p.target:
         label = f"{label}, chỉ tiêu {p.target}"
     return label
+
+
+def what_of(p: Passage, periods: set[int]) -> tuple[str | None, int | None]:
+    """What a quote is, so the reply can say it ("Kết quả năm 2023", "Chỉ tiêu năm 2024"): a result of what was
+    done, a numbered target, or a task of the plan; and its year, when it is one the document is about (its
+    periods, or the year before them, which a plan's results are of), not a term's end ("nhiệm kỳ 2026-2031")."""
+    if p.kind == "faq" or p.stance not in ("result", "plan"):
+        return None, None
+    what = "target" if p.kind == "target" else p.stance
+    year = p.year if p.year is not None and (p.year in periods or p.year + 1 in periods) else None
+    return what, year
 
 
 def choose(hits: list[Hit], information: float = MIN_INFORMATION) -> tuple[Hit | None, str]:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from lxml.etree import XMLSyntaxError
 from rapidfuzz import fuzz, process
 
-from .answer import Reply, choose, quote_for, source_of
+from .answer import Reply, choose, quote_for, source_of, what_of
 from .document import Document, Passage, parse_file, parse_text
 from .docx import OpcError, docx_to_text
 from .faq import FaqEntry, as_passage, load_faq, taught_entry
@@ -307,7 +307,11 @@ class KnowledgeBase:
 
     def _answer(self, chosen: Hit, query: Query, hits: list[Hit]) -> Reply:
         seg = chosen.segment
+        quoted = self.passages.get(seg.passage.cited_by or "") if seg.passage.kind == "faq" else seg.passage
+        what, year = what_of(quoted or seg.passage, self.periods)  # a curated answer is what its quote is
         return Reply(
+            what=what,
+            year=year,
             found=True,
             kind="answer",
             quote=quote_for(chosen, self.index, query, hits),
@@ -431,8 +435,7 @@ class KnowledgeBase:
         """The reply as plain text, in the asker's language (quotes stay as the document wrote them)."""
         lang = lang or ("en" if reply.english else "vi")
         if reply.kind == "answer":
-            source = t("answer.source", lang, source=reply.source)
-            return f"{reply.quote}\n({source})"
+            return f"{reply.quote}\n({answer_label(reply, lang)})"
         if reply.kind == "procedure" and (card := self.card(reply.card_id)) is not None:
             return f"{render_card(card, reply.asks, lang)}\n({t('answer.source', lang, source=reply.source)})"
         if reply.kind in ("smalltalk", "handoff"):
@@ -476,6 +479,15 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+def answer_label(reply: Reply, lang: str) -> str:
+    """What an answer is and where it comes from: "Kết quả năm 2023 · Nguồn: Mục 2.4. …"."""
+    source = t("answer.source", lang, source=reply.source)
+    if reply.what is None:
+        return source
+    what = t(f"what.{reply.what}" + ("" if reply.year else "_any"), lang, year=reply.year)
+    return f"{what} · {source}"
 
 
 def _card_source(card: ProcedureCard) -> str:
