@@ -117,7 +117,7 @@ def main() -> int:
         return 0
     kept = yaml.safe_load(POLICY.read_text(encoding="utf-8")) if POLICY.exists() else {}
     doc = {
-        "route": (kept or {}).get("route") or {"procedure_match": 85.0},
+        "route": (kept or {}).get("route") or {"procedure_match": 88.0},
         "decide": {
             "features": list(FEATURES),
             "weights": [round(float(w), 4) for w in weights],

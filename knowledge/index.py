@@ -628,6 +628,8 @@ class Index:
                     score += 0.03
         # Year and stance.
         if q.years and not (q.years & seg.years):
+            # A year the document is about ("năm 2026" of a plan for 2026) may go unsaid in its sentences: less
+            # against them than another year.
             score -= 0.25 if q.years_explicit else 0.06
             reasons.append("year")
         elif q.years_explicit and any(str(y) in tokset for y in q.years):
@@ -690,7 +692,10 @@ class Index:
         if "when" in q.types and not seg.has_date:
             ok = False
             reasons.append("no-date")
-        if "who" in q.types and not seg.has_name:
+        if q.identifier and not seg.numbers:
+            ok = False  # "tờ trình số mấy": a document's number is a number
+            reasons.append("no-number")
+        if "who" in q.types and q.identity and not seg.has_name:
             ok = False
             reasons.append("no-name")
         return ok

@@ -27,14 +27,17 @@ HANDOFF_ACTS = {"person", "complaint"}
 
 # Asking how to get something done, whatever the thing: papers, the office, the time, the fee, the steps.
 _PROCEDURE_CUES = re.compile(
-    r"\b(?:giay to|ho so (?:gom|can|nhu the nao|ra sao)|le phi|mat bao lau|bao lau (?:thi|moi|duoc)"
-    r"|can (?:mang|chuan bi|nhung gi|gi)|nop (?:o|tai) dau|lam (?:o|tai) dau|dang ky (?:o|tai) dau|o dau (?:lam|nop)"
+    r"\b(?:giay to|ho so (?:gom|can|nhu the nao|ra sao)|thu tuc .{0,40}?(?:the nao|ra sao|gom|gi|o dau)"
+    r"|mat bao lau|bao lau (?:thi|moi|duoc)"
+    r"|can (?:mang|chuan bi|nhung gi|gi)"
     r"|how (?:do|can) i|how to|where (?:do|can|should) i|what (?:documents|papers)|how long does|what is the fee)\b")
 # A weaker cue ("ở đâu", "làm sao") asks for a procedure only when an action is named with it.
-_WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|where|how)\b")
-# A count asked for ("bao nhiêu hồ sơ thủ tục hành chính") is a figure of the plan, unless a card is named.
-_COUNTS = re.compile(r"\b(?:bao nhieu|may|how many|how much)\b")
-_ACTIONS = re.compile(r"\b(?:lam|dang ky|xin|cap|nop|doi|chung thuc|vay|register|apply|get|renew)\b")
+_WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|le phi|where|how)\b")
+# A count asked for ("bao nhiêu hồ sơ thủ tục hành chính") is a figure of the plan, unless the papers, the fee
+# or the time of a procedure are asked.
+_COUNTS = re.compile(r"\b(?:bao nhieu|bn|may|how many|how much)\b")
+_ACTIONS = re.compile(r"\b(?:lam (?:giay|so|the|ho so|thu tuc|can cuoc|cmnd)|dang ky|xin|cap lai|nop|doi|chung thuc"
+                      r"|vay von|register|apply|renew)\b")
 # Which part of a card the question asks for.
 _ASKS = {
     "where": re.compile(r"\b(?:o dau|tai dau|cho nao|where|nop o|co quan nao)\b"),
@@ -69,10 +72,13 @@ def understand(question: str, cards: list[ProcedureCard], match_min: float, data
     card = best_card(folded, cards, match_min)
     strong = bool(_PROCEDURE_CUES.search(folded))
     weak = bool(_WEAK_CUES.search(folded)) and (card is not None or bool(_ACTIONS.search(folded)))
-    if card is None and _COUNTS.search(folded) and not _PROCEDURE_CUES.search(folded.replace("ho so", "")):
+    asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
+    if _COUNTS.search(folded) and not _PROCEDURE_CUES.search(folded.replace("ho so", "")) and not (
+            card is not None and {"fee", "time"} & set(asks)):
+        # "bao nhiêu quyết định mai táng phí", "thu từ thuế, phí, lệ phí đạt bao nhiêu": a figure of the plan,
+        # whatever it names; "lệ phí chứng thực bao nhiêu" asks a card's fee.
         strong = weak = False
     if strong or weak:
-        asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
         return Intent(kind="procedure", text=question, card=card, asks=asks)
     return Intent(kind="plan", text=question)
 
@@ -92,12 +98,13 @@ def _without_opening(question: str, data_dir: Path) -> str:
 def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> ProcedureCard | None:
     """The card whose title or one of whose aliases the question contains (typos allowed), if one clearly does."""
     keys, owners = _card_keys(tuple(cards))
-    found = process.extractOne(folded, keys, scorer=fuzz.partial_ratio, score_cutoff=match_min)
+    found = process.extractOne(f" {folded} ", keys, scorer=fuzz.partial_ratio, score_cutoff=match_min)
     return owners[found[2]] if found else None
 
 
 @lru_cache(maxsize=8)
 def _card_keys(cards: tuple[ProcedureCard, ...]) -> tuple[list[str], list[ProcedureCard]]:
     """Every card's folded names, once per set of cards (not once per question)."""
-    pairs = [(key, card) for card in cards for key in sorted(card.match_keys()) if len(key) >= 4]
+    # Each name between spaces, so that it matches whole words ("khai tu" is not inside "cong khai thu tuc").
+    pairs = [(f" {key} ", card) for card in cards for key in sorted(card.match_keys()) if len(key) >= 4]
     return [k for k, _ in pairs], [c for _, c in pairs]

@@ -262,6 +262,9 @@ class KnowledgeBase:
         if curated:
             hit = Hit(curated[0], 1.0, 1.0, True, ["asked as curated"])
             return self._answer(hit, query, [hit]), query, [hit]
+        own = self._about_the_document(query)
+        if own is not None:  # "kế hoạch này số mấy", "ai ký báo cáo": its header or signature answers
+            return self._answer(own, query, [own]), query, [own]
         hits = self.index.search(query)
         named = self._named_documents(question)
         if named:  # "xã Cao Lâu …": only that plan answers, however well another plan's words fit
@@ -341,6 +344,32 @@ class KnowledgeBase:
         """The section; with several documents loaded, which document too."""
         label = self._doc_labels.get(seg.passage.doc)
         return f"{label} — {source_of(seg)}" if label else source_of(seg)
+
+    def _about_the_document(self, query: Query) -> Hit | None:
+        """A question about the document itself — its number, its date, who signed it — names the document
+        ("kế hoạch này", "nghị quyết", "this report") and asks one of those; its header or signature answers,
+        not a sentence of its body that mentions another resolution's number. With several documents loaded,
+        only when the question names one kind that a single document is."""
+        folded = fold(query.text)
+        signer = bool(re.search(r"\b(?:ki|ky|signed|signer)\b", folded))
+        if not (signer or query.identifier or "when" in query.types or re.search(r"\bso hieu\b", folded)):
+            return None
+        if re.search(r"\d+[-/]\w|\bcan cu\b", folded):
+            return None  # "nghị quyết số 01-NQ/TU …", "căn cứ quyết định nào": another document
+        kinds = "|".join(_DOC_KINDS)
+        named = re.search(rf"\b({kinds})(?: (?:nay|do))?\b", folded)  # the first kind of document it names
+        this = re.search(rf"\b(?:(?:{kinds}|van ban) nay|this (?:plan|report|resolution|document))\b", folded)
+        if not (this or (named and signer)):  # "kế hoạch này số mấy", "ai ký báo cáo"
+            return None
+        mine = [d for d in self.documents if (named and named.group(1) == _doc_kind(d.title)) or
+                (this and this.group(0).startswith(("van ban", "this")))]
+        if len(mine) != 1:
+            return None
+        if not signer and query.identifier and not re.search(r"\d", mine[0].meta.get("number", "")):
+            return None  # "Số: /KH-UBND": the number was left blank, and nothing else says it
+        key = f"{mine[0].name}#{'signer' if signer else 'issued'}"
+        segments = self.index.segments_of(key)
+        return Hit(segments[0], 1.0, 1.0, True, ["about the document"]) if segments else None
 
     def _named_documents(self, question: str) -> set[str]:
         """The loaded plans whose commune the question names (with or without diacritics)."""
@@ -542,6 +571,16 @@ def _root(hit: Hit) -> str:
     """The paragraph a hit stands for: a curated answer stands for the paragraph it quotes."""
     p = hit.segment.passage
     return (p.cited_by or p.key) if p.kind == "faq" else p.key
+
+
+_DOC_KINDS = ("ke hoach", "bao cao", "nghi quyet", "quyet dinh", "to trinh", "chuong trinh", "thong bao", "cong van",
+              "ket luan", "chi thi")
+
+
+def _doc_kind(title: str) -> str | None:
+    """What kind of document a title opens with ("KẾ HOẠCH …" → "ke hoach"), folded."""
+    head = fold(title)
+    return next((k for k in _DOC_KINDS if head.startswith(k)), None)
 
 
 def _close_call(chosen: Hit, hits: list[Hit]) -> bool:

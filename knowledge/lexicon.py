@@ -238,8 +238,13 @@ class Lexicon:
         for word, units in (cues.get("measures") or {}).items():
             lex.measures[_phrase(word)] = {_phrase(u) for u in units}
         lex.totals = [_phrase(w) for w in cues.get("totals") or []]
+        # An everyday word for a member is that member too: "heo" is the pigs of "lợn", "bắp" the maize of "ngô".
+        everyday: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        for key, value in lex.colloquial.items():
+            everyday.setdefault(value, set()).add(key)
         for group in cues.get("contrasts") or []:
-            lex.contrasts.append([{_phrase(m) for m in member} for member in group])
+            members = [{_phrase(m) for m in member} for member in group]
+            lex.contrasts.append([m | {k for p in m for k in everyday.get(p, ())} for m in members])
         for table in (syn.get("abbreviations") or {}, syn.get("colloquial") or {}):
             for key, value in table.items():
                 lex.known_accented.update(normalize(str(key)).split())

@@ -87,8 +87,9 @@ def split_glued(word: str, counts: Counter[str], spaced: bool = False) -> list[s
             piece = word[start:end]
             if is_syllable(piece):
                 value = score + math.log(counts.get(piece.lower(), 0) + 0.1) - total
-            elif spaced and piece.isupper() and len(piece) >= 2:
-                value = score + math.log(counts.get(piece, 0) + 0.1) - total  # "UBND" inside a spaced line
+            elif piece.isupper() and len(piece) >= 2 and (spaced or start > 0):
+                # an abbreviation glued on ("Đảng uỷUBND") or inside a spaced line ("U B N D x ã")
+                value = score + math.log(counts.get(piece, 0) + 0.1) - total
             else:
                 continue
             if end not in best or value > best[end][0]:

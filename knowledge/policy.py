@@ -84,7 +84,7 @@ class RouteSettings:
     """The first stage's numbers (``route`` in ``data/policy.yaml``): set by hand and checked by the tests of
     procedure questions, not fitted (there is no training set of card matches yet)."""
 
-    procedure_match: float = 85.0  # how closely (rapidfuzz partial ratio, 0–100) a question must name a card
+    procedure_match: float = 88.0  # how closely (rapidfuzz partial ratio, 0–100) a question must name a card
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> RouteSettings:

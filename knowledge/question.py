@@ -52,6 +52,8 @@ class Query:
     share_counts: bool = False  # "Số hộ … là bao nhiêu?": a count of hộ, or the share of them ("85%")
     number_of: str | None = None  # "Số hộ nghèo …": a stock the document states the same way
     counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
+    identity: bool = False  # "ai ký", "là ai", "tên là gì": a person's name is asked, not just "who" as an object
+    identifier: bool = False  # "tờ trình số mấy", "số hiệu": a document's number, not a count
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
     stance: str | None = None
@@ -158,6 +160,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     quantity_at: list[int] = []
     asked_spans: list[tuple[int, int]] = []
     present = set(toks)  # only cue phrases whose first word is in the question can match
+    cues: dict[str, list[tuple[str, ...]]] = {}  # the phrases that said each kind
     for qtype, acc_phrase, folded_phrase in lex.question_types:
         if folded_phrase[0] not in present:
             continue
@@ -173,9 +176,11 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         if pos >= 0:
             used.update(range(pos, pos + len(folded_phrase)))
             q.types.add(qtype)
+            cues.setdefault(qtype, []).append(folded_phrase)
             asked_spans.append((pos, pos + len(folded_phrase)))
             if qtype == "quantity":
                 quantity_at.append(pos + len(folded_phrase))
+    _settle_kinds(q, toks, cues, quantity_at)
     if not q.types and any(_find(toks, p) >= 0 for p in lex.totals):
         q.types.add("quantity")  # "Tổng vốn đầu tư năm 2023?": a total is a figure
     tail = [t for t in toks if t not in _TAIL_PARTICLES and t != "?"]
@@ -209,8 +214,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         word = (lex.colloquial.get((word,)) or (word,))[0]
         measure_words = {t for m in lex.measures for t in m}
         if (word and not word[0].isdigit() and word not in lex.stopwords and word not in measure_words
-                and speller.known(word)):
-            q.counted_word = word
+                and (word,) not in lex.classifiers and speller.known(word)):
+            q.counted_word = word  # ("mấy cái", "bao nhiêu đứa": a classifier counts, it names nothing)
     measured: set[int] = set()
     for word, units in lex.measures.items():
         pos = _find(toks, word, used)
@@ -337,6 +342,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             q.slots.append(Slot(alts=[key, value], known=True))
 
     # Neighbours: spring or summer crop, poor or near-poor, which school, which semester…
+    # (the words typed as well as the plan's words they became: "trễ hạn" is a neighbour as typed)
     probe = rest + [t for sy in q.school_years for t in sy]
     for gi, group in enumerate(lex.contrasts):
         members = find_members(probe, group)
@@ -348,6 +354,36 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                           for s in q.slots if s.pos >= 0)
     q.tokens = rest
     return q
+
+
+_INTERROGATIVE = {"bao", "may", "nhieu", "bn", "nhiu", "how", "what", "which", "gi", "nao"}
+_IDENTITY = [("la", "ai"), ("ai", "la"), ("ai", "ki"), ("ten", "la", "gi"), ("ten", "gi"), ("ho", "ten"),
+             ("who", "is"), ("who", "signed"), ("who", "was"), ("whose", "name"), ("who", "heads")]
+_IDENTIFIER = [("so", "may"), ("so", "bao", "nhieu"), ("so", "hieu"), ("so", "gi"), ("so", "nao"), ("what", "number")]
+
+
+def _settle_kinds(q: Query, toks: list[str], cues: dict[str, list[tuple[str, ...]]], quantity_at: list[int]) -> None:
+    """Which kind of answer the question wants, when its cue words pull several ways.
+
+    - "… kinh phí đào tạo theo nghị quyết nào": asks which resolution; "kinh phí" only names what it is about.
+      A kind said by a noun alone ("kinh phí", "số lượng", "tỷ lệ") gives way to "nào" / "gì".
+    - "mấy mảng nào" asks which ones, not how many.
+    - "tờ trình số mấy", "số hiệu" asks a document's number: any number answers it, not a count of things.
+    - "ai" as an object ("kêu gọi ai") asks who in general; only "là ai", "ai ký", "tên là gì" ask a name.
+    """
+    if "which" in q.types:
+        for kind in ("money", "quantity", "percent"):
+            if kind in q.types and not any(set(p) & _INTERROGATIVE for p in cues.get(kind, [])):
+                q.types.discard(kind)
+        if "quantity" in q.types and all(p in {("may",), ("nhieu",)} for p in cues.get("quantity", [])):
+            q.types.discard("quantity")
+    if any(_find(toks, p) >= 0 for p in _IDENTIFIER):
+        q.identifier = True
+        q.types.discard("quantity")
+    if "who" in q.types:
+        q.identity = any(_find(toks, p) >= 0 for p in _IDENTITY)
+    if "quantity" not in q.types:
+        quantity_at.clear()
 
 
 def _written(phrase: tuple[str, ...], speller: Speller) -> bool:

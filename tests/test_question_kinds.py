@@ -1,0 +1,58 @@
+"""The kind of answer a question wants, when its words pull several ways (rules general to Vietnamese
+questions, checked on a document the engine was not written for: Công Hải's monthly report, as a PDF gave it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.kb import KnowledgeBase
+from knowledge.store import Store
+
+REPORT = Path(__file__).resolve().parent / "fixtures" / "corpus" / "cong-hai-bc-thang02-2026.txt"
+RESOLUTION = Path(__file__).resolve().parent / "fixtures" / "corpus" / "cong-hai-nq05-phuong-huong-2026.txt"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> KnowledgeBase:
+    return KnowledgeBase.open(Store(tmp_path_factory.mktemp("r") / "kb.db"), [REPORT])[0]
+
+
+@pytest.fixture(scope="module")
+def resolution(tmp_path_factory) -> KnowledgeBase:
+    return KnowledgeBase.open(Store(tmp_path_factory.mktemp("n") / "kb.db"), [RESOLUTION])[0]
+
+
+def answer(kb: KnowledgeBase, question: str) -> str:
+    reply = kb.ask(question)
+    assert reply.found, (question, reply)
+    return kb.render(reply)
+
+
+def test_which_resolution_is_asked_not_a_sum_of_money(report):
+    # "kinh phí" names what it is about; "nghị quyết nào" is what is asked
+    assert "311/NQ-CP" in answer(report, "giáo viên được hỗ trợ kinh phí đào tạo nâng chuẩn theo nghị quyết nào?")
+
+
+def test_who_as_an_object_is_not_a_persons_name(report, resolution):
+    assert "quần chúng" in answer(report, "đảng uỷ chú trọng bồi dưỡng ai để phát triển đảng?")
+    assert "toàn dân" in answer(resolution, "nghị quyết kêu gọi ai phát huy thành tựu?")
+
+
+def test_a_classifier_counts_and_names_nothing(report):
+    assert "03 hồ sơ" in answer(report, "hồ sơ giải quyết trễ hạn mấy cái?")
+
+
+def test_a_signer_is_a_person_not_a_time_stamp(report, resolution):
+    assert "Nguyễn Đăng Quang" in answer(report, "ai ký báo cáo này?")
+    assert "Vũ Thị Thuỳ Trang" in answer(resolution, "ai ký nghị quyết?")
+
+
+def test_a_title_written_as_a_sentence_gives_the_documents_number_and_year(resolution):
+    assert "05-NQ/ĐU" in answer(resolution, "nghị quyết này số mấy?")
+    assert "5.746 con" in answer(resolution, "đàn heo phấn đấu đạt bao nhiêu con?")  # the plan writes "heo", not "lợn"
+
+
+def test_a_footnote_a_pdf_left_unmarked_still_answers(report):
+    assert "591,7 ha" in answer(report, "diện tích gieo trồng vụ Đông Xuân 2025-2026 là bao nhiêu ha?")
