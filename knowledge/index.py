@@ -43,6 +43,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
 _CLOCK = re.compile(r"\b\d{1,2}\s?(?:giờ|h\b|:\d\d)|\b(?:sáng|chiều|tối) (?:thứ|các ngày)", re.IGNORECASE)
+_CONTACT = {"phone": re.compile(r"(?<!\d)(?:0|\+84)[\d .]{8,12}\d(?!\d)"), "email": re.compile(r"\S+@\S+\.\w+"),
+            "web": re.compile(r"\b(?:https?://|www\.)\S+|\b\S+\.(?:gov|com|org|net)\.vn\b")}
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
 _CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
@@ -686,6 +688,9 @@ class Index:
         if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
             ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
             reasons.append("other-year")
+        if q.contact and not _CONTACT[q.contact].search(seg.sentence):
+            ok = False  # "số điện thoại của …": a sentence about smartphones has no phone number
+            reasons.append("no-contact")
         if "clock" in q.types and not _CLOCK.search(seg.text):
             ok = False  # "làm việc từ mấy giờ": a time of day, not a date
             reasons.append("no-time")

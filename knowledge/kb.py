@@ -125,6 +125,7 @@ class KnowledgeBase:
         self._doc_labels = {d.name: _short_title(d.title) for d in documents} if len(documents) > 1 else {}
         communes = {d.name: fold(m.group("name")) for d in documents if (m := _COMMUNE.search(d.title))}
         self._own_communes = set(communes.values())  # the communes whose plans are loaded
+        self._places = _places_named(documents) - self._own_communes
         self._communes = communes if len(documents) > 1 else {}
         self._build(faq)
 
@@ -265,7 +266,7 @@ class KnowledgeBase:
         own = self._about_the_document(query)
         if own is not None:  # "kế hoạch này số mấy", "ai ký báo cáo": its header or signature answers
             return self._answer(own, query, [own]), query, [own]
-        hits = self.index.search(query)
+        hits = self._in_the_place_asked(query, self.index.search(query))
         named = self._named_documents(question)
         if named:  # "xã Cao Lâu …": only that plan answers, however well another plan's words fit
             hits = [h for h in hits if h.segment.passage.doc in named]
@@ -280,6 +281,8 @@ class KnowledgeBase:
                     return Reply(found=False, kind="suggest", score=reply.score, english=query.english), query, hits
             return reply, query, hits
         score = chosen.score if chosen else (hits[0].score if hits else 0.0)
+        if query.contact:  # a phone number or e-mail the documents do not give: who to ask, not look-alikes
+            decision = "unknown"
         return Reply(found=False, kind="suggest" if decision == "suggest" else "unknown", score=round(score, 3),
                      english=query.english), query, hits
 
@@ -344,6 +347,23 @@ class KnowledgeBase:
         """The section; with several documents loaded, which document too."""
         label = self._doc_labels.get(seg.passage.doc)
         return f"{label} — {source_of(seg)}" if label else source_of(seg)
+
+    def _in_the_place_asked(self, query: Query, hits: list[Hit]) -> list[Hit]:
+        """A village, school or commune the question names must be where the sentence is: a commune's total,
+        or another village's share, does not answer "thôn Nà Thâm được bao nhiêu" (with or without diacritics).
+        The places are the names the documents write after "thôn", "bản", "xã", "trường"…, minus the loaded
+        documents' own commune, which every sentence is about."""
+        folded = f" {fold(query.text)} "
+        asked = [p for p in self._places if f" {p} " in folded]
+        if not asked:
+            return hits
+        for hit in hits:
+            seg = hit.segment
+            said = f" {fold(' '.join([seg.sentence, *seg.passage.titles, *seg.passage.context]))} "
+            if hit.fits and not all(f" {p} " in said for p in asked):
+                hit.fits = False
+                hit.reasons.append("place")
+        return hits
 
     def _about_the_document(self, query: Query) -> Hit | None:
         """A question about the document itself — its number, its date, who signed it — names the document
@@ -571,6 +591,32 @@ def _root(hit: Hit) -> str:
     """The paragraph a hit stands for: a curated answer stands for the paragraph it quotes."""
     p = hit.segment.passage
     return (p.cited_by or p.key) if p.kind == "faq" else p.key
+
+
+_PLACE_WORDS = {"thôn", "bản", "xóm", "xã", "phường", "khu"}
+
+
+def _places_named(documents: list[Document]) -> set[str]:
+    """Folded names the documents write after a place word ("thôn Nà Thâm" → "na tham"), less those of the
+    documents' own header (their commune: "ĐẢNG UỶ XÃ CÔNG HẢI", "Công Hải, ngày …"), which every sentence is
+    about."""
+    out: set[str] = set()
+    own = " ".join(fold(v) for d in documents for v in [d.title, *d.meta.values()])
+    for doc in documents:
+        for p in doc.passages:
+            words = re.findall(r"[^\W\d_]+|[^\w\s]", p.text)
+            for i, word in enumerate(words[:-1]):
+                if word.lower() not in _PLACE_WORDS:
+                    continue
+                name = []
+                for nxt in words[i + 1 : i + 4]:
+                    if not (nxt[:1].isupper() and not nxt.isupper()):
+                        break
+                    name.append(nxt)
+                folded = fold(" ".join(name))
+                if len(name) >= 2 and folded not in own:  # a one-word name is too often a common word
+                    out.add(folded)
+    return out
 
 
 _DOC_KINDS = ("ke hoach", "bao cao", "nghi quyet", "quyet dinh", "to trinh", "chuong trinh", "thong bao", "cong van",

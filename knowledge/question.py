@@ -54,6 +54,7 @@ class Query:
     counted_word: str | None = None  # "bao nhiêu phòng học": a noun no counter group knows, to be found
     identity: bool = False  # "ai ký", "là ai", "tên là gì": a person's name is asked, not just "who" as an object
     identifier: bool = False  # "tờ trình số mấy", "số hiệu": a document's number, not a count
+    contact: str | None = None  # "số điện thoại", "email", "website": a way to reach someone, not a figure
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
     stance: str | None = None
@@ -359,6 +360,12 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
 _INTERROGATIVE = {"bao", "may", "nhieu", "bn", "nhiu", "how", "what", "which", "gi", "nao"}
 _IDENTITY = [("la", "ai"), ("ai", "la"), ("ai", "ki"), ("ten", "la", "gi"), ("ten", "gi"), ("ho", "ten"),
              ("who", "is"), ("who", "signed"), ("who", "was"), ("whose", "name"), ("who", "heads")]
+_CONTACTS = {
+    "phone": [("so", "dien", "thoai"), ("sdt",), ("dien", "thoai", "lien", "he"), ("duong", "day", "nong"),
+              ("hotline",), ("phone", "number"), ("telephone",)],
+    "email": [("email",), ("e", "mail"), ("thu", "dien", "tu")],
+    "web": [("website",), ("trang", "web"), ("dia", "chi", "web")],
+}
 _IDENTIFIER = [("so", "may"), ("so", "bao", "nhieu"), ("so", "hieu"), ("so", "gi"), ("so", "nao"), ("what", "number")]
 
 
@@ -382,6 +389,9 @@ def _settle_kinds(q: Query, toks: list[str], cues: dict[str, list[tuple[str, ...
         q.types.discard("quantity")
     if "who" in q.types:
         q.identity = any(_find(toks, p) >= 0 for p in _IDENTITY)
+    q.contact = next((kind for kind, phrases in _CONTACTS.items() if any(_find(toks, p) >= 0 for p in phrases)), None)
+    if q.contact:
+        q.types -= {"quantity", "which"}  # "số điện thoại … là số mấy": a phone number, not a count
     if "quantity" not in q.types:
         quantity_at.clear()
 

@@ -56,3 +56,27 @@ def test_a_title_written_as_a_sentence_gives_the_documents_number_and_year(resol
 
 def test_a_footnote_a_pdf_left_unmarked_still_answers(report):
     assert "591,7 ha" in answer(report, "diện tích gieo trồng vụ Đông Xuân 2025-2026 là bao nhiêu ha?")
+
+
+PLAN = Path(__file__).resolve().parent.parent / "data" / "ke-hoach-ptktxh-2024-xa-cao-lau.txt"
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory) -> KnowledgeBase:
+    return KnowledgeBase.open(Store(tmp_path_factory.mktemp("p") / "kb.db"), [PLAN])[0]
+
+
+@pytest.mark.parametrize("question", ["thôn Pò Pháy còn bao nhiêu hộ nghèo", "thon po phay con bao nhieu ho ngheo"])
+def test_a_village_asked_about_is_not_answered_with_the_communes_total(plan, question):
+    assert not plan.ask(question).found  # the plan gives the commune's poor households, not Pò Pháy's
+
+
+def test_a_village_the_sentence_names_is_answered(plan):
+    assert "Còn Nàn 43 tấn" in answer(plan, "thôn Còn Nàn được phân bổ bao nhiêu tấn xi măng giao thông đầu năm?")
+
+
+@pytest.mark.parametrize("question", ["cho xin số điện thoại của chủ tịch xã", "sđt ubnd xã là số mấy", "email của xã"])
+def test_a_phone_number_is_not_a_sentence_about_smartphones(plan, question):
+    reply = plan.ask(question)
+    assert not reply.found and reply.kind == "unknown", reply
+    assert "Bộ phận Một cửa, UBND xã Cao Lâu" in plan.render(reply)
