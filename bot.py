@@ -33,6 +33,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from handlers import admin, broadcast, citizen, official, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, forwarded_command, on_error
+from handlers.inbox import Inbox
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.ordering import PerChatProcessor
 from handlers.pollguard import UpdatesGuard
@@ -218,6 +219,8 @@ def file_url(base_url: str) -> str:
 
 
 async def post_init(application: Application) -> None:
+    if isinstance(application.update_queue, Inbox):  # before polling: what the last stop cut short
+        await application.update_queue.replay(application.bot)
     await citizen.register_commands(application)
     await admin.register_menus(application)
     await broadcast.on_start(application)
@@ -227,12 +230,15 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
                       request: BaseRequest | None = None,
                       rate_limiter: BaseRateLimiter | None = None) -> Application:
     """The Application with every handler, in the order they are tried."""
+    inbox = Inbox(services.store)  # every update stored before Telegram is told it arrived
     builder = (
         ApplicationBuilder()
         .token(token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(post_init)
-        .concurrent_updates(PerChatProcessor())  # chats side by side, each chat in order
+        .update_queue(inbox)
+        # Chats side by side, each chat in order; the inbox learns when an update's handling begins and ends.
+        .concurrent_updates(PerChatProcessor(on_start=inbox.starting, on_done=inbox.done))
     )
     if base_url:
         builder = builder.base_url(base_url).base_file_url(file_url(base_url))

@@ -9,7 +9,7 @@ its confirmation. A lock per chat gives both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
@@ -18,9 +18,12 @@ from telegram.ext import BaseUpdateProcessor
 class PerChatProcessor(BaseUpdateProcessor):
     """At most ``max_concurrent`` updates at once, never two from the same chat (or person)."""
 
-    def __init__(self, max_concurrent: int = 64) -> None:
+    def __init__(self, max_concurrent: int = 64, on_start: Callable[[object], None] | None = None,
+                 on_done: Callable[[object], None] | None = None) -> None:
         super().__init__(max_concurrent)
         self._locks: dict[object, tuple[asyncio.Lock, int]] = {}  # per chat: its lock, how many hold or wait
+        # Told when an update's handling begins and when it has finished (the inbox counts and marks them).
+        self._on_start, self._on_done = on_start, on_done
 
     @staticmethod
     def _key(update: object) -> object:
@@ -37,7 +40,11 @@ class PerChatProcessor(BaseUpdateProcessor):
         self._locks[key] = (lock, users + 1)
         try:
             async with lock:
+                if self._on_start is not None:
+                    self._on_start(update)
                 await coroutine
+                if self._on_done is not None:  # not when cancelled at a stop: the restart handles it again
+                    self._on_done(update)
         finally:
             lock, users = self._locks[key]
             if users == 1:

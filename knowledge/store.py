@@ -119,8 +119,18 @@ def _m6_announcement_body(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE broadcasts ADD COLUMN body TEXT")
 
 
+def _m7_inbox(db: sqlite_utils.Database) -> None:
+    """Each incoming update, stored before Telegram is told it arrived, done once handled (handlers/inbox.py)."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS inbox ("
+        " update_id INTEGER PRIMARY KEY, raw TEXT NOT NULL, received_at REAL NOT NULL,"
+        " state TEXT NOT NULL DEFAULT 'new', attempts INTEGER NOT NULL DEFAULT 0, done_at REAL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS inbox_undone ON inbox (state) WHERE state = 'new'")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
-    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body,
+    _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body, _m7_inbox,
 ]
 
 
@@ -603,6 +613,44 @@ class Store:
                               [since])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # -- the inbox of incoming updates ------------------------------------------------------------------
+    def inbox_add(self, update_id: int, raw: str) -> bool:
+        """Store an update as it arrives; False when it is already stored (Telegram delivering again an update
+        it was never told had arrived, after a crash): it is handled from the inbox, not a second time."""
+        with self.transaction():
+            cur = self.db.execute("INSERT OR IGNORE INTO inbox (update_id, raw, received_at) VALUES (?, ?, ?)",
+                                  [update_id, raw, time.time()])
+            return cur.rowcount == 1
+
+    def inbox_done(self, update_id: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE inbox SET state = 'done', done_at = ? WHERE update_id = ? AND state = 'new'",
+                            [time.time(), update_id])
+
+    def inbox_undone(self) -> list[tuple[int, str, int]]:
+        """(update id, raw JSON, times replayed) of the updates not handled to the end, oldest first."""
+        return [(r[0], r[1], r[2]) for r in self.db.execute(
+            "SELECT update_id, raw, attempts FROM inbox WHERE state = 'new' ORDER BY update_id").fetchall()]
+
+    def inbox_begun(self, update_id: int) -> None:
+        with self.transaction():
+            self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", [update_id])
+
+    def inbox_abandon(self, update_id: int) -> None:
+        """An update whose handling was cut short again and again (it may be what kills the process): no more."""
+        with self.transaction():
+            self.db.execute("UPDATE inbox SET state = 'abandoned', done_at = ? WHERE update_id = ?",
+                            [time.time(), update_id])
+
+    def inbox_prune(self, before: float) -> int:
+        """Forget handled updates received before ``before`` (the inbox is not an archive)."""
+        with self.transaction():
+            cur = self.db.execute("DELETE FROM inbox WHERE state != 'new' AND received_at < ?", [before])
+            return cur.rowcount
+
+    def inbox_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.db.execute("SELECT state, COUNT(*) FROM inbox GROUP BY state").fetchall()}
 
     # -- questions nobody could answer -------------------------------------------------------------
     def record_unanswered(self, question: str, normalized: str, asker: str, kind: str = "unknown") -> None:

@@ -520,6 +520,9 @@ _METHODS = {name[5:].lower(): name[5:] for name in dir(FakeBotAPI) if name.start
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # A restarted bot answering a burst opens dozens of connections at once; the default listen backlog (5)
+    # overflows and the client reads a reset (httpx.ReadError) where Telegram would have answered.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], api: FakeBotAPI) -> None:
         self.api = api
