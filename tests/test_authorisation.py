@@ -188,3 +188,18 @@ async def test_a_token_of_another_kind_is_refused(staffed):
             said = texts(await staffed.press(data, presser, message_id))
             assert said and INVALID in said[-1], (data, said)
     assert snapshot(staffed) == before
+
+
+async def test_a_stranger_pressing_an_officials_buttons_in_a_group_writes_nothing(staffed):
+    """An official's preview or announcement shown in a group: any member can press its buttons."""
+    group = -1001234
+    _, message_id, figure = await staffed.preview("trong rung 3 ha", OFFICIAL)
+    announcement = announcement_token(await staffed.say("/thongbao Họp dân", OFFICIAL))
+    before, mark = snapshot(staffed), last_audit_id(staffed)
+    for data in (f"ok:{figure}", f"no:{figure}", f"an:{announcement}", f"ax:{announcement}", "cm:trong_rung",
+                 "cv:15.0", "cl:", "tp:-", "fb:1:zzz"):
+        update = staffed.callback(data, CITIZEN, message_id)
+        update["callback_query"]["message"]["chat"] = {"id": group, "type": "supergroup", "title": "Thôn"}
+        said = texts(await staffed.process(update))
+        assert said and all("Đã lưu" not in t and "Đã hủy" not in t and "Đang gửi" not in t for t in said), data
+    assert snapshot(staffed) == before and refusals_only(staffed, mark)
