@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from .document import Passage
 from .index import Hit, Index, Segment
 from .question import Query
-from .text import fold, tokens
+from .text import tokens
 
 ANSWER_MIN = 0.60
 SUGGEST_MIN = 0.38
@@ -170,19 +170,3 @@ def _window(text: str, query: Query) -> str:
     if j < len(clauses):
         out = out + " …"
     return out
-
-
-def suggestion_candidates(hits: list[Hit], faq_questions: dict[str, str], limit: int = 3) -> list[str]:
-    """Questions near the asked one that the knowledge base answers: curated ones first, by passage."""
-    out: list[str] = []
-    for hit in hits:
-        q = faq_questions.get(hit.segment.passage.key) or faq_questions.get(hit.segment.passage.cited_by or "")
-        if q and q not in out:
-            out.append(q)
-        if len(out) >= limit:
-            break
-    return out
-
-
-def same_words(a: str, b: str) -> bool:
-    return fold(a) == fold(b)

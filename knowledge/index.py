@@ -47,7 +47,6 @@ _CONTACT = {"phone": re.compile(r"(?<!\d)(?:0|\+84)[\d .]{8,12}\d(?!\d)"), "emai
             "web": re.compile(r"\b(?:https?://|www\.)\S+|\b\S+\.(?:gov|com|org|net)\.vn\b")}
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
-_CONNECTIVE = ("trong đó", "trong số đó", "cụ thể", "bao gồm")
 CONTEXT_WEIGHT = 0.6
 # A rare word matters more, up to a point: a question's framing words ("quy mô", "cuối") are rare in a
 # plan too, and must not outweigh the thing asked about.

@@ -268,10 +268,6 @@ class Lexicon:
         """Insert each abbreviation's full form after it ("bhyt" → "bhyt bao hiem y te")."""
         return _rewrite(toks, self.abbreviations, keep=True)
 
-    def apply_colloquial(self, toks: list[str]) -> tuple[list[str], list[tuple[int, int, tuple[str, ...]]]]:
-        """Everyday words → the document's words; returns the new stream and what was replaced."""
-        return _replace(toks, self.colloquial)
-
     def apply_glossary(self, toks: list[str]) -> tuple[list[str], list[str | None]]:
         """English terms → the plan's words, each with its diacritics where the glossary writes them (so that
         "goats" looks for "dê", not "để"); the words it does not translate have none."""
