@@ -65,7 +65,8 @@ OWN_WORDING = {"procedure", "smalltalk", "handoff"}
 def render_reply(reply: Reply, lang: str, hint_commands: bool = True) -> str:
     """A reply as Telegram HTML: the quote escaped (the document's own words), the source in italics."""
     if reply.kind == "answer":
-        return f"{esc(reply.quote)}\n\n<i>{esc(answer_label(reply, lang))}</i>"
+        quote = f"{esc(reply.plain)}\n«{esc(reply.quote)}»" if reply.plain else esc(reply.quote)
+        return f"{quote}\n\n<i>{esc(answer_label(reply, lang))}</i>"
     if reply.kind == "empty":
         return tr(lang, "answer.empty")
     if reply.kind == "suggest":

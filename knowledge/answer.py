@@ -42,6 +42,7 @@ class Reply:
     card_id: str | None = None  # procedure: the card that answers
     asks: tuple[str, ...] = ()  # procedure: the parts of the card asked for (where, papers, time, fee)
     procedure: bool = False  # unknown: the question asked for a procedure (and no card answers it)
+    plain: str = ""  # answer from a curated entry: its plain-language answer, said before the quote
     what: str | None = None  # answer: what the quote is — "result", "target", "plan" (see ``what_of``)
     year: int | None = None  # answer: the year it is a result or a target of, when the document says
 

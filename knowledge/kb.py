@@ -327,6 +327,9 @@ class KnowledgeBase:
             # (its full view includes the footnotes).
             passage_key=seg.passage.cited_by if seg.passage.kind in ("faq", "footnote") else seg.passage.key,
             faq_id=seg.passage.key[4:] if seg.passage.kind == "faq" else None,
+            # a curated answer says it in plain words first, as the browse menus do; its quote backs it
+            plain=entry.answer if (entry := self._faq_by_id.get(seg.passage.key[4:])) and seg.passage.kind == "faq"
+            and entry.answer != entry.quote else "",
             english=query.english,
         )
 
@@ -484,7 +487,8 @@ class KnowledgeBase:
         """The reply as plain text, in the asker's language (quotes stay as the document wrote them)."""
         lang = lang or ("en" if reply.english else "vi")
         if reply.kind == "answer":
-            return f"{reply.quote}\n({answer_label(reply, lang)})"
+            quote = f"{reply.plain}\n«{reply.quote}»" if reply.plain else reply.quote
+            return f"{quote}\n({answer_label(reply, lang)})"
         if reply.kind == "procedure" and (card := self.card(reply.card_id)) is not None:
             return f"{render_card(card, reply.asks, lang)}\n({t('answer.source', lang, source=reply.source)})"
         if reply.kind in ("smalltalk", "handoff"):

@@ -36,3 +36,21 @@ async def test_the_chat_shows_it_beside_the_source(kb, tmp_path):
     async with Chat(kb, tmp_path / "bot.db") as chat:
         [text] = texts(await chat.say("ho can ngheo con bao nhieu"))
     assert "<i>Kết quả năm 2023 · Nguồn: Mục 2.4." in text
+
+
+def test_a_typed_question_gets_the_curated_answer_in_plain_words_with_its_quote(kb):
+    entry = next(e for e in kb.faq if e.answer != e.quote and e.kind == "subsidy")
+    # typed as people type: no diacritics, lower case
+    from knowledge.text import fold
+
+    reply = kb.ask(fold(entry.questions[0]))
+    assert reply.found and reply.faq_id == entry.id, (entry.questions[0], reply)
+    text = kb.render(reply)
+    assert text.startswith(entry.answer) and f"«{reply.quote}»" in text
+
+
+async def test_the_chat_shows_the_curated_answer_as_the_browse_menu_does(kb, tmp_path):
+    entry = next(e for e in kb.faq if e.answer != e.quote and e.kind == "subsidy")
+    async with Chat(kb, tmp_path / "bot.db") as chat:
+        [text] = texts(await chat.say(entry.questions[0]))
+    assert entry.answer.split(",")[0] in text and "«" in text
