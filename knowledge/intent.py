@@ -64,14 +64,17 @@ class Intent:
 
 def understand(question: str, cards: list[ProcedureCard], match_min: float, data_dir: Path = DATA_DIR) -> Intent:
     """The first stage of answering: which kind of knowledge may answer this message."""
-    act = detect(question, data_dir)
+    folded = fold(question)
+    # A long message that asks something is a question: no need to read it as small talk (the cheap test first).
+    act = None if len(folded.split()) >= _LONG and _ASKING.search(folded) else detect(question, data_dir)
     if act is not None:
         return Intent(kind="act", text=question, act=act)
     question = _without_opening(question, data_dir)
     folded = fold(question)
-    card = best_card(folded, cards, match_min)
     strong = bool(_PROCEDURE_CUES.search(folded))
-    weak = bool(_WEAK_CUES.search(folded)) and (card is not None or bool(_ACTIONS.search(folded)))
+    weak_cue = bool(_WEAK_CUES.search(folded))
+    card = best_card(folded, cards, match_min) if strong or weak_cue else None
+    weak = weak_cue and (card is not None or bool(_ACTIONS.search(folded)))
     asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
     if _COUNTS.search(folded) and not _PROCEDURE_CUES.search(folded.replace("ho so", "")) and not (
             card is not None and {"fee", "time"} & set(asks)):
@@ -83,6 +86,8 @@ def understand(question: str, cards: list[ProcedureCard], match_min: float, data
     return Intent(kind="plan", text=question)
 
 
+_LONG = 7  # words
+_ASKING = re.compile(r"\?|\b(?:bao nhieu|bn|may|nao|gi|o dau|sao|how|what|which|where|when|who|why)\b")
 _OPENING = re.compile(r"^(.{1,40}?)[,.!:;]+\s+(\S.*)$", re.DOTALL)
 
 
