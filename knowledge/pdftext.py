@@ -15,6 +15,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 
 from .text import strip_marks
@@ -44,6 +45,7 @@ _MIN_GLUED = 5
 _GLUED_SHARE = 0.002
 
 
+@lru_cache(maxsize=65536)
 def is_syllable(word: str) -> bool:
     """One Vietnamese syllable: its letters have the shape of one, and it carries at most one tone mark."""
     tones = sum(ch in _TONE_MARKS for ch in unicodedata.normalize("NFD", word))
