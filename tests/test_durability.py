@@ -4,10 +4,10 @@ random moments and restarted on the same database and the same server, while off
 Each figure: "/capnhat trong rung <v> ha", wait for the preview, press its "ok:<token>". A kill may land
 anywhere: before the message is read, while the preview is written, between the figure's COMMIT and the
 "Đã lưu." edit, or after. What the fake server had not seen confirmed (getUpdates ``offset``) is delivered
-again to the next process. python-telegram-bot confirms a batch with its very next getUpdates, before the
-handlers have run, so an update being handled when the kill lands can also be lost: the official then
-sends or presses again, as a person would when the bot does not answer. Pressing the same button again is
-safe (the token makes it idempotent), and that is what this test checks from the outside:
+again to the next process; what it had, the inbox (handlers/inbox.py) handles again at start-up. An
+official who gets no answer for a while still sends or presses again, as a person would, and the bot may
+answer twice across a kill. Pressing the same button again is safe (the token makes it idempotent), and
+that is what this test checks from the outside:
 
 - every token the bot confirmed ("Đã lưu." or "đã được lưu trước đó" on the preview) is in the database
   exactly once, and nothing else is: set(tokens in the DB) == set(tokens confirmed), one row per token;
