@@ -94,9 +94,10 @@ def reply_buttons(reply: Reply, lang: str, context: ContextTypes.DEFAULT_TYPE) -
 
 async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
     """Ask the knowledge base and reply: the answer with its source, suggestions, or an honest "don't know"."""
-    lang = lang_of(update, context)
     s = services(context)
     reply = s.kb.ask(question)
+    # A question asked in English is answered in English throughout, whatever language the chat is set to.
+    lang = "en" if reply.english else lang_of(update, context)
     note(kind="question", source=reply.source or reply.kind, score=reply.score)
     if not reply.found and reply.kind not in ("empty", "smalltalk", "handoff"):
         # for /chuatraloi: what people ask that the bot cannot answer (a greeting or "cảm ơn" is not that)

@@ -55,12 +55,16 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 
 def lang_of(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    """The asker's language: their choice (/ngonngu), else Vietnamese."""
+    """The asker's language: their choice (/ngonngu), else the language their Telegram is set to (when the bot
+    has it), else Vietnamese."""
     user = update.effective_user
     if user is None:
         return DEFAULT_LANG
     chosen = services(context).store.user_lang(user.id)
-    return chosen if chosen in LANGS else DEFAULT_LANG
+    if chosen in LANGS:
+        return chosen
+    telegram = (user.language_code or "").split("-")[0].lower()
+    return telegram if telegram in LANGS else DEFAULT_LANG
 
 
 def esc(text: object) -> str:

@@ -1,0 +1,39 @@
+"""The first language comes from Telegram's language_code; an English question is answered in English."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.kb import KnowledgeBase
+from knowledge.store import Store
+
+from .chat import texts
+from .test_handlers import Chat
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, plan_path) -> KnowledgeBase:
+    kb, _ = KnowledgeBase.open(Store(tmp_path_factory.mktemp("kb") / "kb.db"), [plan_path])
+    return kb
+
+
+async def test_a_person_whose_telegram_is_in_english_is_greeted_in_english(kb, tmp_path):
+    async with Chat(kb, tmp_path / "bot.db") as chat:
+        [text] = texts(await chat.say("/start", user_id=7, language_code="en-GB"))[:1]
+        assert "Hello" in text or "commune assistant" in text, text
+        [text] = texts(await chat.say("xin chào", user_id=8, language_code="vi"))
+        assert "Xin chào" in text
+
+
+async def test_their_own_choice_wins_over_telegrams(kb, tmp_path):
+    async with Chat(kb, tmp_path / "bot.db") as chat:
+        chat.services.store.set_user_lang(9, "vi")
+        [text] = texts(await chat.say("hello", user_id=9, language_code="en"))
+        assert "Xin chào" in text
+
+
+async def test_an_english_question_is_answered_in_english_throughout(kb, tmp_path):
+    async with Chat(kb, tmp_path / "bot.db") as chat:
+        [text] = texts(await chat.say("How many near-poor households were there in 2023?", user_id=10))
+    assert "122/910" in text  # the document's own figure, as written
+    assert "Result for 2023 · Source:" in text and "Nguồn" not in text
