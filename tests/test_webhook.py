@@ -112,7 +112,7 @@ def test_webhook_mode_serves_with_a_random_path_and_secret(tmp_path):
                 assert chunk not in url and chunk not in secret, chunk
             # Telegram's delivery: an update POSTed with the secret is answered
             mark = api.mark()
-            api.push_message("/start", USER)
+            start = api.push_message("/start", USER)
             reply = api.wait_for("sendMessage", lambda c: c.params.get("chat_id") == USER, timeout=20, since=mark)
             assert "Trợ lý xã" in reply.text
             # a forger without the secret (or with a wrong one) is refused, and nothing is handled
@@ -131,6 +131,8 @@ def test_webhook_mode_serves_with_a_random_path_and_secret(tmp_path):
             err.close()
     store = Store(db)  # what a restart will use: the same path and secret
     assert (store.get_meta("webhook_path"), store.get_meta("webhook_secret")) == (path, secret)
+    # delivered by webhook, stored (before Telegram was answered 200) and handled; the forgery never stored
+    assert store.inbox_counts() == {"done": 1} and api.delivered == [start["update_id"]]
     store.close()
     log = (tmp_path / "bot.stderr").read_text(encoding="utf-8", errors="replace")
     assert path not in log and secret not in log and token_secret not in log, log[-2000:]
