@@ -302,7 +302,11 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     """A command the bot does not have (a typo, an old one): name it and point to /trogiup."""
     message = update.effective_message
     command = (message.text or "").split()[0] if message and message.text else "/"
-    await send_html(update, context, tr(lang_of(update, context), "command.unknown", command=command[:40]))
+    name, _, addressee = command.partition("@")
+    if message is not None and message.chat.type != "private" and \
+            addressee.lower() != (context.bot.username or "").lower():
+        return  # in a group, a command not addressed to this bot may be another bot's
+    await send_html(update, context, tr(lang_of(update, context), "command.unknown", command=name[:40]))
 
 
 # -- wiring -------------------------------------------------------------------------------------
@@ -330,9 +334,9 @@ def handlers() -> Sequence[BaseHandler]:
         MessageHandler(private & ~filters.TEXT & ~filters.CAPTION & ~filters.COMMAND & ~filters.StatusUpdate.ALL,
                        on_other),
         # Last: /huy with nothing to leave (the conversations take it first when one is open), then any other
-        # command in a private chat (in groups a command may be another bot's).
+        # command: in a private chat, or in a group when addressed to this bot (/lenh@bot).
         CommandHandler(["huy", "cancel"], cmd_nothing_to_cancel),
-        MessageHandler(private & filters.COMMAND, on_unknown_command),
+        MessageHandler(filters.COMMAND, on_unknown_command),
     ]
 
 

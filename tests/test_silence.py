@@ -34,3 +34,9 @@ async def test_huy_inside_a_conversation_still_leaves_it(staffed):
 
 async def test_an_unknown_command_in_a_group_may_be_another_bots(staffed):
     assert texts(await staffed.say("/foo", CITIZEN, chat_id=-100, chat_type="group")) == []
+
+
+async def test_an_unknown_command_addressed_to_the_bot_in_a_group_gets_a_hint(staffed):
+    [text] = texts(await staffed.say("/foo@troly_xa_bot", CITIZEN, chat_id=-100, chat_type="group"))
+    assert "/foo" in text and "@" not in text.split("/trogiup")[0] and "/trogiup" in text
+    assert texts(await staffed.say("/foo@other_bot", CITIZEN, chat_id=-100, chat_type="group")) == []
