@@ -22,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 
 from telegram import Bot, Update
+from telegram.error import NetworkError
 
 from knowledge.store import Store
 
@@ -42,10 +44,18 @@ class Inbox(asyncio.Queue):
         self._replayed: set[int] = set()  # queued again at start-up, not yet begun
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not self.store.inbox_add(item.update_id,
-                                                                 json.dumps(item.to_dict(), ensure_ascii=False)):
-            log.info("update=%d is in the inbox already: not handled twice", item.update_id)
-            return
+        """Store, then queue. When the database cannot take it (locked, disk full) this raises a NetworkError:
+        the Updater then neither confirms the batch nor dies, its retry loop backs off and fetches the batch
+        again, and the updates already stored are found and not queued twice."""
+        if isinstance(item, Update):
+            try:
+                new = self.store.inbox_add(item.update_id, json.dumps(item.to_dict(), ensure_ascii=False))
+            except sqlite3.Error as err:
+                log.error("update=%d could not be stored (%s): not confirmed, fetched again", item.update_id, err)
+                raise NetworkError(f"the inbox could not store an update: {err}") from err
+            if not new:
+                log.info("update=%d is in the inbox already: not handled twice", item.update_id)
+                return
         await super().put(item)
 
     def starting(self, update: object) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 
 from telegram import Update
 
@@ -16,6 +17,8 @@ from handlers.localapi import LocalBotAPI, message_update
 from knowledge.store import Store
 
 from . import test_officials
+from .fake_bot_api import FakeBotAPI
+from .test_e2e import TOKEN
 
 kb = test_officials.kb  # the same fixture
 
@@ -87,3 +90,40 @@ async def test_queued_but_never_begun_does_not_count(tmp_path):
     for _ in range(MAX_REPLAYS + 2):  # killed each time before its turn came
         assert await Inbox(store).replay(None) == 1
     assert rows(store)[raw["update_id"]] == ("new", 0)
+
+
+async def test_a_database_that_cannot_store_an_update_delays_it_and_loses_nothing(kb, tmp_path):
+    """The inbox cannot write (locked, disk full): the batch is not confirmed, polling backs off instead of
+    dying, and once the database takes it again the message is answered, once. Over real HTTP to the fake
+    Telegram (tests/fake_bot_api.py), which delivers again what getUpdates did not confirm."""
+    store = Store(tmp_path / "bot.db")
+    failures = [sqlite3.OperationalError("database is locked")] * 2
+    real_add = store.inbox_add
+
+    def flaky_add(update_id: int, raw: str) -> bool:
+        if failures:
+            raise failures.pop()
+        return real_add(update_id, raw)
+
+    store.inbox_add = flaky_add  # type: ignore[method-assign]
+    with FakeBotAPI(token=TOKEN) as api:
+        app = bot.build_application(Services(kb=kb, store=store, flood_limit=10**6), TOKEN, base_url=api.base_url)
+        api.push_message("xin chào", 91)
+        async with app:
+            await app.start()
+            await app.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                for _ in range(1000):
+                    if api.calls_to("sendMessage"):
+                        break
+                    await asyncio.sleep(0.01)
+                await asyncio.sleep(0.3)
+                assert app.updater.running
+            finally:
+                await app.updater.stop()
+                await app.stop()
+        polls = len(api.calls_to("getUpdates"))
+        sent = [int(c.params["chat_id"]) for c in api.calls_to("sendMessage")]
+    assert sent == [91] and not failures
+    assert polls < 20, polls  # backed off, not a tight loop
+    assert all(state == "done" for state, _ in rows(store).values()) and len(rows(store)) == 1
