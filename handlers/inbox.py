@@ -32,7 +32,8 @@ from knowledge.store import Store
 
 log = logging.getLogger("troly.inbox")
 MAX_REPLAYS = 5  # begun this many times again, each cut short: give up on it
-KEEP_SECONDS = 7 * 24 * 3600  # handled rows are kept a week, then pruned at start-up
+KEEP_SECONDS = 7 * 24 * 3600  # handled rows are kept a week, then pruned (at start-up, and as it runs)
+PRUNE_EVERY = 1000  # updates handled between two prunings while the bot runs
 
 
 class Inbox(asyncio.Queue):
@@ -42,6 +43,7 @@ class Inbox(asyncio.Queue):
         super().__init__()
         self.store = store
         self._replayed: set[int] = set()  # queued again at start-up, not yet begun
+        self._handled = 0  # since the last pruning
 
     async def put(self, item: object) -> None:
         """Store, then queue. When the database cannot take it (locked, disk full) this raises a NetworkError:
@@ -69,6 +71,10 @@ class Inbox(asyncio.Queue):
         """Its handling has finished (replies sent, or an error reported): a restart does not replay it."""
         if isinstance(update, Update):
             self.store.inbox_done(update.update_id)
+            self._handled += 1
+            if self._handled >= PRUNE_EVERY:  # a bot that runs for months does not keep every update
+                self._handled = 0
+                self.store.inbox_prune(time.time() - KEEP_SECONDS)
 
     async def replay(self, bot: Bot) -> int:
         """At start-up, before polling: queue the updates whose handling a crash cut short, oldest first."""

@@ -127,3 +127,18 @@ async def test_a_database_that_cannot_store_an_update_delays_it_and_loses_nothin
     assert sent == [91] and not failures
     assert polls < 20, polls  # backed off, not a tight loop
     assert all(state == "done" for state, _ in rows(store).values()) and len(rows(store)) == 1
+
+
+async def test_old_handled_updates_are_pruned_while_the_bot_runs(tmp_path, monkeypatch):
+    store = Store(tmp_path / "bot.db")
+    monkeypatch.setattr("handlers.inbox.PRUNE_EVERY", 3)
+    inbox = Inbox(store)
+    api = LocalBotAPI()
+    updates = [Update.de_json(message_update(api, "xin chào", 5), None) for _ in range(3)]
+    for update in updates:
+        await inbox.put(update)
+    store.db.execute("UPDATE inbox SET received_at = received_at - 30 * 24 * 3600 WHERE update_id = ?",
+                     [updates[0].update_id])
+    for update in updates:
+        inbox.done(update)
+    assert sorted(rows(store)) == [u.update_id for u in updates[1:]]
