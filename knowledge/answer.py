@@ -100,6 +100,8 @@ def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = Non
     close = {h.segment.order for h in hits or [] if h.segment.passage is seg.passage and h.fits
              and h.score >= hit.score - 0.05}
     close |= _complements(hit, hits or [], query)
+    # a neighbour about what the question set aside ("không kể vụ mùa") is not quoted with it
+    close -= {o for o, s in by_order.items() if any(all(t in s.toks for t in x.alts[0]) for x in query.excluded)}
     text = seg.text
     prev, nxt = by_order.get(seg.order - 1), by_order.get(seg.order + 1)
     if prev is not None and (_starts_with_connective(text) or prev.order in close) \

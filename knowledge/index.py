@@ -687,6 +687,9 @@ class Index:
         if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
             ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
             reasons.append("other-year")
+        if q.stance_strict and seg.passage.stance in ("plan", "result") and seg.passage.stance != q.stance:
+            ok = False  # "không phải chỉ tiêu mà kết quả": a target does not answer
+            reasons.append("stance-set-aside")
         if q.contact and not _CONTACT[q.contact].search(seg.sentence):
             ok = False  # "số điện thoại của …": a sentence about smartphones has no phone number
             reasons.append("no-contact")

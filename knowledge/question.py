@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from .lexicon import Lexicon, Speller, accented_tokens
-from .text import accent_key, fold_word, nfc, normalize, number_key, strip_marks
+from .text import accent_key, fold, fold_word, nfc, normalize, number_key, strip_marks, tokens
 
 MAX_QUESTION_CHARS = 600
 _CASED_TOKEN = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+\d*|%", re.UNICODE)
@@ -55,6 +56,7 @@ class Query:
     identity: bool = False  # "ai ký", "là ai", "tên là gì": a person's name is asked, not just "who" as an object
     identifier: bool = False  # "tờ trình số mấy", "số hiệu": a document's number, not a count
     contact: str | None = None  # "số điện thoại", "email", "website": a way to reach someone, not a figure
+    stance_strict: bool = False  # "đừng lấy chỉ tiêu": the other stance was set aside in so many words
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
     stance: str | None = None
@@ -332,12 +334,26 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # A classifier asked for ("mấy đứa", "bao nhiêu con") is checked as a unit, not matched as a word.
     q.slots = [s for s in q.slots if not (q.counted and s.alts[0] == q.counted and q.counted in lex.classifiers)]
     q.slots = _compounds(q.slots, speller)
-    aside = _set_aside(text)
+    # (English: what it sets aside, in the plan's words)
+    aside, aside_things = _set_aside(" ".join(toks) if english else text)
     if aside:
         keep = []
+        outside = Counter(rest) - Counter(aside)  # "hộ nghèo, không tính cận nghèo": "nghèo" is asked as well
         for slot in q.slots:
-            (q.excluded if all(t in aside for t in slot.alts[0]) else keep).append(slot)
+            (q.excluded if all(t in aside and not outside[t] for t in slot.alts[0]) else keep).append(slot)
         q.slots = keep
+        # "đừng lấy chỉ tiêu", "không phải kế hoạch": the stance set aside is not the one asked
+        set_aside_stance = {kind for kind, phrases in lex.stance.items()
+                            if any(_find(aside_things, folded) >= 0 for _, folded in phrases)}
+        if set_aside_stance in ({"plan"}, {"result"}):
+            q.stance = "result" if set_aside_stance == {"plan"} else "plan"
+            q.stance_strict = True
+            # the stance words set aside name no topic: a result sentence "đạt 100% chỉ tiêu" is not excluded
+            stance_words = {t for phrases in lex.stance.values() for _, f in phrases for t in f}
+            q.excluded = [x for x in q.excluded if not set(x.alts[0]) <= stance_words]
+        for year in [y for y in q.years if str(y) in aside and str(y) not in outside]:
+            q.years.discard(year)  # "không phải kết quả năm 2023": that year is not the one asked
+        q.years_explicit = q.years_explicit and bool(q.years)
     for key, value in lex.abbreviations.items():  # multi-word abbreviations ("kt xh")
         if len(key) > 1 and _find(rest, key) >= 0:
             q.slots.append(Slot(alts=[key, value], known=True))
@@ -347,6 +363,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     probe = rest + [t for sy in q.school_years for t in sy]
     for gi, group in enumerate(lex.contrasts):
         members = find_members(probe, group)
+        if members and aside:
+            members -= find_members(aside_things, group)  # "không kể vụ mùa": that one is not wanted
         if members:
             q.contrasts[gi] = members
     # "X của Y": X is what the question asks about; when the knowledge base never uses that word, no
@@ -442,17 +460,33 @@ def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex
         q.stance = "result"
 
 
-_ASIDE = re.compile(r"\b(?:ngoài|trừ|không kể|besides|except|apart from)\s+([^,?.;]+?)\s*(?:,|\bcòn\b|$)")
+# What sets a thing aside, and where its scope ends ("trừ trường THPT ra", "không kể vụ mùa, …",
+# "lấy số thực hiện, đừng lấy chỉ tiêu"), matched on the folded question so that it holds without diacritics.
+_ASIDE = re.compile(
+    r"\b(?:ngoai|tru|khong ke|khong tinh|khong gop|ko gop|k gop|ko tinh|chua ke|dung lay|khong lay|ko lay"
+    r"|chu khong phai|khong phai la|khong phai|bo qua|besides|except|excluding|not including|apart from|rather than"
+    r"|instead of|other than|not counting)\s+(.+?)\s*(?=[,.;?!]|\bra\b|\bma\b|\bcon\b|\bthi\b|\bchi\b|$)")
 
 
-def _set_aside(text: str) -> set[str]:
-    """Words named only to be excluded: "Ngoài tuyển quân, kế hoạch còn…" → {tuyen, quan}."""
-    out: set[str] = set()
-    for m in _ASIDE.finditer(text):
-        if m.group(0).startswith("ngoài ra"):
-            continue
-        out.update(fold_word(w) for w in accented_tokens(m.group(0).split(",")[0]))
-    return out
+_ASIDE_MARKED = re.compile(
+    r"\b(?:ngoài(?! ra)|trừ|không kể|không tính|không gộp|ko gộp|k gộp|ko tính|chưa kể|đừng lấy|không lấy|ko lấy"
+    r"|chứ không phải|không phải là|không phải|bỏ qua|besides|except|excluding|not including|apart from|rather than"
+    r"|instead of|other than|not counting)\s+(.+?)\s*(?=[,.;?!]|\bra\b|\bmà\b|\bcòn\b|\bthì\b|\bchỉ\b|$)")
+
+
+def _set_aside(text: str) -> tuple[list[str], list[str]]:
+    """What the question names only to exclude it: the words with their markers ("ngoài tuyển quân" →
+    [ngoai, tuyen, quan], none of them to be matched) and the things set aside alone ([tuyen, quan])."""
+    marked = strip_marks(text) != text  # typed with diacritics: "nội trú" is not "trừ", "năm ngoái" not "ngoài"
+    folded = fold(text)
+    words: list[str] = []
+    things: list[str] = []
+    for m in (_ASIDE_MARKED if marked else _ASIDE).finditer(text if marked else folded):
+        if not marked and (m.group(0).startswith("ngoai ra") or folded[: m.start()].endswith("nam ")):
+            continue  # "ngoài ra" (besides that) and "năm ngoái" (last year) set nothing aside
+        words.extend(tokens(m.group(0)))
+        things.extend(tokens(m.group(1)))
+    return words, things
 
 
 def _compounds(slots: list[Slot], speller: Speller) -> list[Slot]:

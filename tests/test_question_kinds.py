@@ -80,3 +80,28 @@ def test_a_phone_number_is_not_a_sentence_about_smartphones(plan, question):
     reply = plan.ask(question)
     assert not reply.found and reply.kind == "unknown", reply
     assert "Bộ phận Một cửa, UBND xã Cao Lâu" in plan.render(reply)
+
+
+# -- what the question sets aside ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("question", "expected", "not_expected"), [
+    ("dien tich lua nam 2023 khong ke vu mua", "88,1 ha", "148,6"),  # without diacritics
+    ("diện tích lúa năm 2023 không kể vụ mùa là bao nhiêu ha", "88,1 ha", "148,6"),  # the neighbour not quoted
+    ("what was the rice area in 2023 excluding the spring crop", "148,6 ha", "88,1"),  # in English
+    ("hộ nghèo, không tính cận nghèo, còn bao nhiêu hộ", "81/910", None),  # "nghèo" is asked as well
+])
+def test_what_is_set_aside_is_not_the_answer(plan, question, expected, not_expected):
+    text = answer(plan, question)
+    assert expected in text, text
+    if not_expected:
+        assert not_expected not in text, text
+
+
+def test_a_stance_set_aside_in_so_many_words_is_not_the_answer(plan):
+    # the plan has the 2024 target (1.105 tấn) and a 2023 result worded otherwise: the target must not answer
+    reply = plan.ask("tổng sản lượng lương thực có hạt không phải chỉ tiêu mà kết quả đạt được là bao nhiêu")
+    assert "1.105" not in plan.render(reply)
+
+
+def test_a_word_that_looks_like_a_marker_sets_nothing_aside(plan):
+    assert "30 lượt" in answer(plan, "trạm y tế có bao nhiêu ca điều trị nội trú năm ngoái")  # "nội trú", not "trừ"
