@@ -22,7 +22,10 @@ SUGGEST_MIN = 0.38
 # Index.information); "kết quả đạt bao nhiêu %?" names nothing: suggest instead.
 MIN_INFORMATION = 1.0
 QUOTE_MAX = 330
-_CONNECTIVES = ("trong đó", "trong số đó", "cụ thể", "bao gồm", "riêng")
+# What opens a piece that continues the one before it rather than saying something new: its detail ("trong
+# đó …") or its sum ("tổng số tiền: 88.200.000 đồng" after "… cho 63 thân nhân, 1.400.000 đồng/thân nhân;").
+_CONNECTIVES = ("trong đó", "trong số đó", "cụ thể", "bao gồm", "riêng", "tổng số tiền", "tổng kinh phí", "tổng cộng",
+                "với tổng số tiền", "số tiền", "trị giá", "thành tiền")
 
 
 @dataclass

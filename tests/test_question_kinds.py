@@ -105,3 +105,9 @@ def test_a_stance_set_aside_in_so_many_words_is_not_the_answer(plan):
 
 def test_a_word_that_looks_like_a_marker_sets_nothing_aside(plan):
     assert "30 lượt" in answer(plan, "trạm y tế có bao nhiêu ca điều trị nội trú năm ngoái")  # "nội trú", not "trừ"
+
+
+def test_a_sum_that_follows_its_item_is_quoted_with_it(report):
+    # "…cho 63 thân nhân…, số tiền 1.400.000 đồng/thân nhân liệt sĩ; tổng số tiền: 88.200.000 đồng;"
+    text = answer(report, "tiền thờ cúng liệt sĩ chi bao nhiêu")
+    assert "1.400.000" in text and "88.200.000" in text, text
