@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.quality import DOCUMENTS, QUESTIONS, correct, load  # noqa: E402
+from bench.quality import DOCUMENTS, QUESTIONS, correct, glue_counts, load  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
 from knowledge.policy import FEATURES, Evidence  # noqa: E402
 from knowledge.store import Store  # noqa: E402
@@ -57,6 +57,7 @@ def examples() -> tuple[np.ndarray, np.ndarray, int]:
         items = load(path)
         with tempfile.TemporaryDirectory() as tmp:
             kb, _ = KnowledgeBase.open(Store(Path(tmp) / "fit.db"), [DOCUMENTS[path.stem]])
+            counts = glue_counts(DOCUMENTS[path.stem])
             recorder = _Recorder()
             kb.policy = recorder  # type: ignore[assignment]
             for it in items:
@@ -65,7 +66,7 @@ def examples() -> tuple[np.ndarray, np.ndarray, int]:
                 reply = kb.ask(it["q"])
                 if reply.found and recorder.last is not None:
                     rows.append(recorder.last.vector())
-                    labels.append(1.0 if correct(it, True, kb.render(reply)) else 0.0)
+                    labels.append(1.0 if correct(it, True, kb.render(reply), counts) else 0.0)
     return np.array(rows), np.array(labels), asked
 
 

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowledge.kb import parse_source  # noqa: E402
+from knowledge.pdftext import repair, respaced, syllable_counts  # noqa: E402
 from knowledge.text import tokens  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "fixtures" / "questions"
@@ -92,14 +93,27 @@ def norm(text: object) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text or "")).lower().split())
 
 
-def correct(item: dict, found: bool, answer: str) -> bool:
+def correct(item: dict, found: bool, answer: str, counts: Counter[str] | None = None) -> bool:
+    """run_eval's rule. With ``counts`` (the document's syllables, for a document a PDF damaged), an expected
+    string copied with the PDF's glue ("44 hồsơ") is also found as the repaired document writes it ("44 hồ
+    sơ"), as the dev sets' "any" groups already allow ("97 hộnghèo" | "97 hộ nghèo")."""
     if item.get("oos"):
         return not found
     if not found:
         return False
     text = norm(answer)
-    return all(norm(e) in text for e in item.get("expect") or []) and all(
-        any(norm(a) in text for a in group) for group in item.get("any") or [] if group)
+
+    def has(e: str) -> bool:
+        return norm(e) in text or (counts is not None and norm(respaced(e, counts)) in text)
+
+    return all(has(e) for e in item.get("expect") or []) and all(
+        any(has(a) for a in group) for group in item.get("any") or [] if group)
+
+
+def glue_counts(source: Path) -> Counter[str] | None:
+    """The syllable counts of a document a PDF damaged (one ``repair`` changes), else None."""
+    text = source.read_text(encoding="utf-8") if source.suffix in (".txt", ".md") else ""
+    return syllable_counts(text) if text and repair(text)[1] else None
 
 
 def load(path: Path) -> list[dict]:
@@ -155,9 +169,9 @@ def main() -> int:
     for group, doc, path in sets(args.split or args.show):
         items = load(path)
         source = DOCUMENTS[doc]
-        engine, tally = engine_answers(source, items), Tally()
+        engine, tally, counts = engine_answers(source, items), Tally(), glue_counts(source)
         for it, r in zip(items, engine):
-            ok = correct(it, r["found"], r["answer"])
+            ok = correct(it, r["found"], r["answer"], counts)
             tally.add(it, r["found"], ok)
             if args.show == group and not ok:
                 print(f"  ✗ [{it['id']}] {it['style']}: {it['q']}  → {'found' if r['found'] else 'none'}: "
@@ -167,7 +181,7 @@ def main() -> int:
         if not args.no_bm25:
             base = Tally()
             for it, r in zip(items, bm25_answers(source, items)):
-                base.add(it, True, correct(it, True, r["answer"]))
+                base.add(it, True, correct(it, True, r["answer"], counts))
             bm25_totals[group].merge(base)
             line += f"\n{'':55s} bm25   {base.row()}"
         print(line, flush=True)

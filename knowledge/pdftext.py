@@ -137,17 +137,26 @@ def repair(text: str) -> tuple[str, int]:
         changed += 1
         return " ".join(parts)
 
-    def unglue_number(m: re.Match[str]) -> str:
-        pieces = _DIGITS.split(m.group(0))  # "quyết96hồsơ" → ["quyết", "96", "hồsơ"]
-        if not any(any(_marked(ch) for ch in p) for p in pieces if not p.isdecimal()):
-            return m.group(0)  # "H5N1", "m2", "5ha": no Vietnamese word glued to a number
-        return " ".join(p for p in pieces if p)
-
     text = _relayout(text)
     text = _SPACED.sub(respace, text)
-    text = _ALNUM.sub(unglue_number, text)  # "chỉ thị số06-CT/TU", "giải quyết96hồ sơ"
+    text = _ALNUM.sub(_unglue_number, text)  # "chỉ thị số06-CT/TU", "giải quyết96hồ sơ"
     text = _GLUED_PUNCT.sub(r"\1 ", text)  # "xã hội:Tiếp nhận,giải quyết"
     return _WORD.sub(split, text), changed
+
+
+def respaced(text: str, counts: Counter[str]) -> str:
+    """A piece of a damaged document's text as ``repair`` writes it ("97 hộnghèo" → "97 hộ nghèo"), judged by
+    that document's syllable counts: what an answer quoting the repaired document says."""
+    text = _ALNUM.sub(_unglue_number, unicodedata.normalize("NFC", text))
+    text = _GLUED_PUNCT.sub(r"\1 ", text)
+    return _WORD.sub(lambda m: " ".join(split_glued(m.group(0), counts) or [m.group(0)]), text)
+
+
+def _unglue_number(m: re.Match[str]) -> str:
+    pieces = _DIGITS.split(m.group(0))  # "quyết96hồsơ" → ["quyết", "96", "hồsơ"]
+    if not any(any(_marked(ch) for ch in p) for p in pieces if not p.isdecimal()):
+        return m.group(0)  # "H5N1", "m2", "5ha": no Vietnamese word glued to a number
+    return " ".join(p for p in pieces if p)
 
 
 def _relayout(text: str) -> str:
