@@ -25,7 +25,7 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
 from typing import TypeVar
@@ -476,34 +476,39 @@ class Index:
         return self.segments[first:end]
 
     # -- scoring ---------------------------------------------------------------------------------
-    def weigh(self, query: Query) -> None:
-        """Give each slot its weight: rare words matter more; unknown words count against a match."""
-        for slot in query.slots:
-            best = 0.0
-            if slot.accented and slot.accented not in self.accents and len(slot.alts) == 1:
-                misspelt = self._spelt_as(slot.accented)
-                if misspelt is not None:  # "ngừoi" for "người": the same tone, a vowel's hook misplaced
-                    slot.accented = misspelt
-                else:
-                    # Typed with diacritics and not a word of the knowledge base ("Tày" where it only has
-                    # "tây", another tone): unknown, whatever it folds to.
-                    slot.alts = [("\x00" + slot.accented,)]
-                    slot.known = False
-            for alt in slot.alts:
-                known = [self.idf[t] for t in alt if t in self.idf]
-                if known:
-                    best = max(best, max(known) * (1.2 if slot.compound else 1.0))
-            if slot.is_number:
-                best = best or self.max_idf * 0.5
-            if not best:  # a word the knowledge base never uses: the question is partly about something else
-                best = UNKNOWN_WEIGHT_EN if query.english else UNKNOWN_WEIGHT
-            elif self._names_the_document(slot):
-                best *= IDENTITY_FACTOR
-            if slot.framing:
-                best *= 0.5
-            if slot.focus:
-                best *= FOCUS_FACTOR
-            slot.weight = best
+    def weigh(self, query: Query) -> Query:
+        """The question with each slot weighed: rare words matter more; unknown words count against a match.
+
+        A stage of its own (understand → weigh → retrieve): it returns a new Query and leaves the one it was
+        given as the reader made it."""
+        return replace(query, slots=[self._weighed(slot, query.english) for slot in query.slots])
+
+    def _weighed(self, slot: Slot, english: bool) -> Slot:
+        accented, alts, known = slot.accented, slot.alts, slot.known
+        if accented and accented not in self.accents and len(alts) == 1:
+            misspelt = self._spelt_as(accented)
+            if misspelt is not None:  # "ngừoi" for "người": the same tone, a vowel's hook misplaced
+                accented = misspelt
+            else:
+                # Typed with diacritics and not a word of the knowledge base ("Tày" where it only has "tây",
+                # another tone): unknown, whatever it folds to.
+                alts, known = [("\x00" + accented,)], False
+        best = 0.0
+        for alt in alts:
+            weights = [self.idf[t] for t in alt if t in self.idf]
+            if weights:
+                best = max(best, max(weights) * (1.2 if slot.compound else 1.0))
+        if slot.is_number:
+            best = best or self.max_idf * 0.5
+        if not best:  # a word the knowledge base never uses: the question is partly about something else
+            best = UNKNOWN_WEIGHT_EN if english else UNKNOWN_WEIGHT
+        elif self._names_the_document(slot):
+            best *= IDENTITY_FACTOR
+        if slot.framing:
+            best *= 0.5
+        if slot.focus:
+            best *= FOCUS_FACTOR
+        return replace(slot, accented=accented, alts=alts, known=known, weight=best)
 
     def _spelt_as(self, accented: str) -> str | None:
         """The one word of the knowledge base a word typed with diacritics misspells: the same letters, the same
@@ -563,7 +568,7 @@ class Index:
         return ids, covered[ids]
 
     def search(self, query: Query, limit: int = 10) -> list[Hit]:
-        self.weigh(query)
+        """The best sentences for a weighed question (``weigh``)."""
         total = sum(s.weight for s in query.slots)
         if total <= 0:
             return []

@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -210,7 +210,8 @@ class KnowledgeBase:
 
     # -- asking ----------------------------------------------------------------------------------
     def understand(self, question: str) -> Query:
-        return analyze(question, self.lexicon, self.speller, self.plan_year)
+        """The question read and weighed against this knowledge base (the reader, then the index's weights)."""
+        return self.index.weigh(analyze(question, self.lexicon, self.speller, self.plan_year))
 
     def ask(self, question: str) -> Reply:
         """Answer one question; never raises on any text. When it cannot answer, it offers questions it can.
@@ -360,13 +361,14 @@ class KnowledgeBase:
         asked = [p for p in self._places if f" {p} " in folded]
         if not asked:
             return hits
+        out = []
         for hit in hits:
             seg = hit.segment
             said = f" {fold(' '.join([seg.sentence, *seg.passage.titles, *seg.passage.context]))} "
             if hit.fits and not all(f" {p} " in said for p in asked):
-                hit.fits = False
-                hit.reasons.append("place")
-        return hits
+                hit = replace(hit, fits=False, reasons=[*hit.reasons, "place"])
+            out.append(hit)
+        return out
 
     def _about_the_document(self, query: Query) -> Hit | None:
         """A question about the document itself — its number, its date, who signed it — names the document

@@ -33,8 +33,7 @@ def two_plans(tmp_path_factory, plan_path):
 def reference_coverage(kb: KnowledgeBase, question: str) -> dict[int, float]:
     """The first stage computed the plain way: each segment's own words and the words around it as sets."""
     index = kb.index
-    query = kb.understand(question)
-    index.weigh(query)
+    query = kb.understand(question)  # read and weighed
     slots = [s for s in query.slots if any(index.idf.get(t, IDF_CAP) >= COMMON_IDF for a in s.alts for t in a)]
     out: dict[int, float] = {}
     for seg in index.segments:
@@ -58,7 +57,6 @@ def reference_coverage(kb: KnowledgeBase, question: str) -> dict[int, float]:
 
 def vectorised_coverage(kb: KnowledgeBase, question: str) -> dict[int, float]:
     query = kb.understand(question)
-    kb.index.weigh(query)
     ids, covered = kb.index.coverage(query)
     return dict(zip(ids.tolist(), covered.tolist()))
 
