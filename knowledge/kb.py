@@ -113,7 +113,9 @@ class KnowledgeBase:
         self.documents = documents
         self.policy = policy  # the fitted last word on answering (data/policy.yaml); None: the rules alone
         self.cards = cards or []  # procedure cards (data/procedures.yaml and the commune's own)
-        self.commune = commune or {}  # the commune's configuration (commune.yaml): its office, its contacts
+        # The commune's configuration (commune.yaml: its office, its contacts), when it is the documents' commune:
+        # another commune's plan loaded alone must not send its readers to this commune's office.
+        self.commune = commune if commune and _is_about(documents, str(commune.get("name") or "")) else {}
         self.data_dir = data_dir
         self.route = RouteSettings.load(data_dir)
         self.lexicon = lexicon
@@ -543,6 +545,15 @@ def answer_label(reply: Reply, lang: str) -> str:
         return source
     what = t(f"what.{reply.what}" + ("" if reply.year else "_any"), lang, year=reply.year)
     return f"{what} · {source}"
+
+
+def _is_about(documents: list[Document], commune: str) -> bool:
+    """Do the documents name this commune ("xã Cao Lâu": "Cao Lâu" in a title, a header or the text)?"""
+    name = fold(re.sub(r"^(?:xã|phường|thị trấn)\s+", "", commune.strip(), flags=re.IGNORECASE))
+    if not name:
+        return True  # a configuration without a name is nobody else's either
+    return any(name in fold(" ".join([d.title, *d.meta.values()])) or any(name in fold(p.text) for p in d.passages)
+               for d in documents)
 
 
 def _card_source(card: ProcedureCard) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +127,10 @@ def test_the_ask_protocol_says_which_kind_of_reply(tmp_path, monkeypatch):
     kinds = {q: bot.reply_json(kb, q)["kind"] for q in ("xin chào", "làm giấy khai sinh ở đâu", "tôi muốn khiếu nại")}
     assert kinds == {"xin chào": "smalltalk", "làm giấy khai sinh ở đâu": "procedure", "tôi muốn khiếu nại": "handoff"}
     assert json.dumps(bot.reply_json(kb, "xin chào"), ensure_ascii=False)
+
+
+def test_another_communes_plan_does_not_send_people_to_this_communes_office(tmp_path):
+    other = Path(__file__).resolve().parent / "fixtures" / "corpus" / "cong-hai-nq05-phuong-huong-2026.txt"
+    kb, _ = KnowledgeBase.open(Store(tmp_path / "kb.db"), [other])  # data/commune.yaml is Cao Lâu's
+    text = kb.render(kb.ask("tôi muốn gặp cán bộ"))
+    assert "Cao Lâu" not in text and "Bộ phận Một cửa" in text
