@@ -28,11 +28,11 @@ HANDOFF_ACTS = {"person", "complaint"}
 # Asking how to get something done, whatever the thing: papers, the office, the time, the fee, the steps.
 _PROCEDURE_CUES = re.compile(
     r"\b(?:giay to|ho so (?:gom|can|nhu the nao|ra sao)|thu tuc .{0,40}?(?:the nao|ra sao|gom|gi|o dau)"
-    r"|mat bao lau|bao lau (?:thi|moi|duoc)"
+    r"|mat bao lau"
     r"|can (?:mang|chuan bi|nhung gi|gi)"
     r"|how (?:do|can) i|how to|where (?:do|can|should) i|what (?:documents|papers)|how long does|what is the fee)\b")
 # A weaker cue ("ở đâu", "làm sao") asks for a procedure only when an action is named with it.
-_WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|le phi|where|how)\b")
+_WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|le phi|bao lau|where|how)\b")
 # A count asked for ("bao nhiêu hồ sơ thủ tục hành chính") is a figure of the plan, unless the papers, the fee
 # or the time of a procedure are asked.
 _COUNTS = re.compile(r"\b(?:bao nhieu|bn|may|how many|how much)\b")

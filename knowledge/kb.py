@@ -378,7 +378,10 @@ class KnowledgeBase:
         not a sentence of its body that mentions another resolution's number. With several documents loaded,
         only when the question names one kind that a single document is."""
         folded = fold(query.text)
-        signer = bool(re.search(r"\b(?:ki|ky|signed|signer)\b", folded))
+        # "ký" (signed), not the "kỳ" of "nhiệm kỳ", "học kỳ": with diacritics as typed, else not after those
+        marked = normalize(query.text) != fold(query.text)
+        signer = bool(re.search(r"\bký\b|\bsigned\b|\bsigner\b", normalize(query.text)) if marked else
+                      re.search(r"(?<!nhiem )(?<!hoc )(?<!dinh )(?<!thoi )\bk[iy]\b|\bsigned\b|\bsigner\b", folded))
         if not (signer or query.identifier or "when" in query.types or re.search(r"\bso hieu\b", folded)):
             return None
         if re.search(r"\d+[-/]\w|\bcan cu\b", folded):

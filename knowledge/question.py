@@ -342,6 +342,8 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         for slot in q.slots:
             (q.excluded if all(t in aside and not outside[t] for t in slot.alts[0]) else keep).append(slot)
         q.slots = keep
+        if aside[0] in _BESIDES:  # "ngoài hồi và thông, … loại rừng nào": besides them, so the answer may name them
+            q.excluded = []
         # "đừng lấy chỉ tiêu", "không phải kế hoạch": the stance set aside is not the one asked
         set_aside_stance = {kind for kind, phrases in lex.stance.items()
                             if any(_find(aside_things, folded) >= 0 for _, folded in phrases)}
@@ -468,6 +470,7 @@ _ASIDE = re.compile(
     r"|instead of|other than|not counting)\s+(.+?)\s*(?=[,.;?!]|\bra\b|\bma\b|\bcon\b|\bthi\b|\bchi\b|$)")
 
 
+_BESIDES = {"ngoai", "besides", "apart"}  # markers that add to what is set aside rather than exclude it
 _ASIDE_MARKED = re.compile(
     r"\b(?:ngoài(?! ra)|trừ|không kể|không tính|không gộp|ko gộp|k gộp|ko tính|chưa kể|đừng lấy|không lấy|ko lấy"
     r"|chứ không phải|không phải là|không phải|bỏ qua|besides|except|excluding|not including|apart from|rather than"

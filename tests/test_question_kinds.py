@@ -111,3 +111,15 @@ def test_a_sum_that_follows_its_item_is_quoted_with_it(report):
     # "…cho 63 thân nhân…, số tiền 1.400.000 đồng/thân nhân liệt sĩ; tổng số tiền: 88.200.000 đồng;"
     text = answer(report, "tiền thờ cúng liệt sĩ chi bao nhiêu")
     assert "1.400.000" in text and "88.200.000" in text, text
+
+
+def test_besides_adds_to_what_it_names_rather_than_excluding_it(plan):
+    assert "Hồi, Thông" in answer(plan, "ngoài cây hồi, kế hoạch năm 2024 ưu tiên phát triển loại rừng nào")
+
+
+def test_the_term_of_a_congress_is_not_a_signature(plan):
+    assert "nhiệm kỳ 2020 – 2025" in answer(plan, "nghị quyết đại hội đảng bộ xã nhiệm kỳ nào")  # kỳ, not ký
+
+
+def test_how_often_is_not_a_procedure(plan):
+    assert "6 tháng" in answer(plan, "bao lâu thì sơ kết kế hoạch")
