@@ -263,7 +263,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
     name = user.full_name if owner == user.id else s.store.name_of(owner)
     _, wrote = s.store.confirm_figure(token, name)  # committed before anything is said
     metric = s.registry.get(payload["metric"])
-    progress = s.registry.progress(metric, s.store.figures(metric.key, include_undone=False)) if metric else None
+    progress = s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False)) if metric else None
     key = "update.saved" if wrote else "update.already_saved"
     await send_html(update, context, tr(lang, key) + ("\n" + esc(describe(progress)) if progress else ""), edit=True)
 
@@ -403,8 +403,14 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 # -- /tiendo (everyone) -------------------------------------------------------------------------------
 
-def progress_chart(rows: list[tuple[str, float]], title: str) -> bytes:
-    """A horizontal bar chart of percent of target, as PNG (matplotlib without a screen)."""
+def bar_colour(percent: float, met: bool) -> str:
+    """Green where the target is met (at or above a floor, at or below a ceiling), amber half-way, else red."""
+    return "#2e7d32" if met else "#f9a825" if percent >= 50 else "#c62828"
+
+
+def progress_chart(rows: list[tuple[str, float, bool]], title: str) -> bytes:
+    """A horizontal bar chart of percent of target (and whether it is met), as PNG (matplotlib without a
+    screen): green where the target is met, whichever way it points."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -413,7 +419,7 @@ def progress_chart(rows: list[tuple[str, float]], title: str) -> bytes:
     fig, ax = plt.subplots(figsize=(8, 0.45 * max(3, len(rows)) + 1.2), dpi=100)
     names = [r[0] for r in rows][::-1]
     values = [min(r[1], 150.0) for r in rows][::-1]
-    ax.barh(names, values, color=["#2e7d32" if v >= 100 else "#f9a825" if v >= 50 else "#c62828" for v in values])
+    ax.barh(names, values, color=[bar_colour(percent, met) for _, percent, met in rows][::-1])
     ax.axvline(100, color="#555", linewidth=1, linestyle="--")
     ax.set_xlim(0, 150)
     ax.set_xlabel("% chỉ tiêu")
@@ -431,13 +437,13 @@ async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     lang = lang_of(update, context)
     s = services(context)
     lines = [tr(lang, "progress.title", year=s.registry.year or "")]
-    chart: list[tuple[str, float]] = []
+    chart: list[tuple[str, float, bool]] = []
     for metric in s.registry.metrics:
-        progress = s.registry.progress(metric, s.store.figures(metric.key, include_undone=False))
+        progress = s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False))
         lines.append("• " + esc(describe(progress)) + (f" <i>({when(progress.updated_at)})</i>"
                                                         if progress.updated_at else ""))
         if progress.percent is not None:
-            chart.append((metric.name[:28], progress.percent))
+            chart.append((metric.name[:28], progress.percent, bool(progress.met)))
     await send_html(update, context, "\n".join(lines))
     if chart and update.effective_chat is not None:
         png = progress_chart(chart, tr(lang, "progress.chart", year=s.registry.year or ""))

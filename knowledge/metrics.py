@@ -13,7 +13,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -72,10 +72,22 @@ class Metric:
     target_value: str | None = None
     baseline_value: str | None = None
     maximum: float | None = None  # the largest believable figure; else CEILINGS by unit
+    parts: list[str] = field(default_factory=list)  # the keys of the metrics this one is the sum of
+    part_of: str | None = None  # the key of the whole this metric is a part of
 
     @property
     def ceiling(self) -> float:
         return float(self.maximum) if self.maximum is not None else CEILINGS.get(self.unit, DEFAULT_CEILING)
+
+    @property
+    def cumulative(self) -> bool:
+        """Adds up over the year (hectares planted): an update is this period's addition, not the level."""
+        return self.mode == "add"
+
+    @property
+    def lower_is_better(self) -> bool:
+        """The target is a ceiling (a poverty rate, overdue complaints), not a floor."""
+        return self.direction == "down"
 
 
 @dataclass
@@ -110,12 +122,31 @@ class Progress:
     updated_at: float | None
     updates: int
     by_village: dict[str, float]
+    from_parts: bool = False  # the value is the sum of the parts' figures (a part was logged after the whole)
 
     @property
     def percent(self) -> float | None:
-        if self.value is None or not self.metric.target:
+        """The share of the target achieved. A floor: value / target. A ceiling the plan reaches down to from a
+        higher baseline ("giảm tỷ lệ hộ nghèo"): the share of the planned reduction made, (baseline − value) /
+        (baseline − target), never below 0; a ceiling without such a baseline ("chậm hạn dưới 15%"): target /
+        value, the statistics offices' rule for an inverse target. Over 100 means beyond the target."""
+        m = self.metric
+        if self.value is None or not m.target:
             return None
-        return 100.0 * self.value / self.metric.target
+        if not m.lower_is_better:
+            return 100.0 * self.value / m.target
+        if m.baseline is not None and m.baseline > m.target:
+            return max(0.0, 100.0 * (m.baseline - self.value) / (m.baseline - m.target))
+        return 100.0 * m.target / self.value if self.value else None
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the figure meets the target now: at or above a floor, at or below a ceiling."""
+        if self.value is None or self.metric.target is None:
+            return None
+        if self.metric.lower_is_better:
+            return self.value <= self.metric.target
+        return self.value >= self.metric.target
 
 
 class Registry:
@@ -133,6 +164,14 @@ class Registry:
                 self._names.append(fold(name))
                 self._owners.append(m)
         self._villages = {fold(v): v for v in villages}
+        # A part (trâu) competes in a fuzzy match only when the query holds a word of its own ("đàn 600" is
+        # the herd, the pigs or the poultry; not each species): the words its names share with no sibling.
+        self._own_words: dict[str, set[str]] = {}
+        for m in metrics:
+            if m.part_of:
+                siblings = [o for o in metrics if o.part_of == m.part_of and o is not m]
+                theirs = {w for o in siblings for n in [o.name, *o.aliases] for w in fold(n).split()}
+                self._own_words[m.key] = {w for n in [m.name, *m.aliases] for w in fold(n).split()} - theirs
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> Registry:
@@ -143,10 +182,21 @@ class Registry:
         for m in metrics:
             m.aliases = [str(a) for a in m.aliases or []]
             m.unit = str(m.unit or "")
+            m.parts = [str(p) for p in m.parts or []]
         return cls(metrics, [str(v) for v in commune.get("villages") or []], raw.get("year"))
 
     def get(self, key: str) -> Metric | None:
         return self._by_key.get(key)
+
+    def keys_of(self, metric: Metric) -> list[str]:
+        """The metric's key and its parts' keys: the figures its progress is read from."""
+        return [metric.key, *metric.parts]
+
+    def current(self, metric: Metric, figures_of: Callable[[str], list[dict]]) -> Progress:
+        """Where ``metric`` stands, its parts' figures included (``figures_of(key)``: a metric's figures)."""
+        figures = [f for key in self.keys_of(metric) for f in figures_of(key)]
+        figures.sort(key=lambda f: (f.get("created_at") or 0, f.get("id") or 0), reverse=True)
+        return self.progress(metric, figures)
 
     # -- finding -----------------------------------------------------------------------------------
     def find(self, text: str, limit: int = 4) -> list[Metric]:
@@ -157,8 +207,10 @@ class Registry:
         exact = [self._owners[i] for i, n in enumerate(self._names) if n == query]
         if exact:
             return _unique(exact)
-        found = process.extract(query, self._names, scorer=fuzz.WRatio, limit=12, score_cutoff=70)
+        found = process.extract(query, self._names, scorer=fuzz.WRatio, limit=40, score_cutoff=70)
         ranked: list[tuple[float, Metric]] = []
+        words = query.split()
+        found = [hit for hit in found if self._competes(self._owners[hit[2]], words)][:12]
         for _, score, i in found:
             owner = self._owners[i]
             if all(owner is not m for _, m in ranked):
@@ -168,6 +220,10 @@ class Registry:
         best = ranked[0][0]
         close = [m for score, m in ranked if score >= best - 4][:limit]
         return close
+
+    def _competes(self, metric: Metric, words: list[str]) -> bool:
+        own = self._own_words.get(metric.key)
+        return own is None or any(fuzz.ratio(w, o) >= 75 for w in words for o in own)
 
     def village_in(self, text: str) -> tuple[str | None, str]:
         """The village named in ``text`` (without diacritics too), and the text without it."""
@@ -280,7 +336,20 @@ class Registry:
 
     # -- progress ----------------------------------------------------------------------------------
     def progress(self, metric: Metric, figures: list[dict]) -> Progress:
-        """The metric's current figure from the log (newest first; undone figures left out)."""
+        """The metric's current figure from the log (newest first; undone figures left out).
+
+        A whole with parts (the herd: trâu + bò + ngựa + dê) is recomputed once a part is logged after the
+        whole's own latest figure: the sum of each part's current figure, its baseline where it has none."""
+        if metric.parts:
+            whole = self.progress(replace_parts(metric), figures)
+            parts = [(p, self.progress(p, figures)) for p in (self.get(k) for k in metric.parts) if p is not None]
+            newest = max((pr.updated_at for _, pr in parts if pr.updated_at is not None), default=None)
+            if newest is not None and (whole.updated_at is None or newest > whole.updated_at):
+                values = [pr.value if pr.value is not None else p.baseline for p, pr in parts]
+                if all(v is not None for v in values):
+                    return Progress(metric, float(sum(values)), None, newest,  # type: ignore[arg-type]
+                                    whole.updates + sum(pr.updates for _, pr in parts), {}, from_parts=True)
+            return whole
         live = [f for f in figures if f.get("undone_at") is None and f.get("metric") == metric.key]
         if metric.kind == "status":
             latest = live[0] if live else None
@@ -307,14 +376,28 @@ class Registry:
         return Progress(metric, value, None, live[0]["created_at"], len(live), by_village)
 
 
+def replace_parts(metric: Metric) -> Metric:
+    """The metric read from its own figures only (a whole's progress before its parts are considered)."""
+    return replace(metric, parts=[])
+
+
 def describe(progress: Progress) -> str:
-    """"Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha" (Vietnamese figures, the plan's own target text)."""
+    """"Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha" (Vietnamese figures, the plan's own target text); a
+    ceiling says whether the figure is under it: "… 15 % → chưa đạt, trên mức trần 11,47 % …"."""
     m = progress.metric
     if m.kind == "status":
         return f"{m.name}: {progress.status or '—'}"
     if progress.value is None:
         return f"{m.name}: — (chỉ tiêu {m.target_text})" if m.target_text else f"{m.name}: —"
     current = f"{format_number(progress.value)} {m.unit}".strip()
+    if progress.from_parts:
+        current += " (cộng từ các thành phần)"
+    if m.lower_is_better and m.target is not None:
+        ceiling = f"{format_number(m.target)} {m.unit}".strip()
+        said = f"đạt, không vượt mức trần {ceiling}" if progress.met else f"chưa đạt, trên mức trần {ceiling}"
+        if m.baseline is not None and m.baseline > m.target and progress.percent is not None and not progress.met:
+            said += f", mới giảm được {format_number(progress.percent, 0)} % mức cần giảm"
+        return f"{m.name}: {current} → {said}" + (f" (chỉ tiêu {m.target_text})" if m.target_text else "")
     if progress.percent is None:
         return f"{m.name}: {current}"
     target = m.target_text or f"{format_number(m.target or 0)} {m.unit}"
@@ -417,5 +500,5 @@ class LiveFigures:
         metric = self.match(question, years)
         if metric is None:
             return None
-        progress = self.registry.progress(metric, self.figures(metric.key))
+        progress = self.registry.current(metric, self.figures)
         return progress if progress.updates else None

@@ -45,20 +45,25 @@ def build_summary(registry: Registry, day: dt.date, recent: list[dict], figures_
     """Figures logged in the last day (with where each metric now stands), the targets furthest behind the
     share of the year gone by, and the day's announcements."""
     summary = Summary(day=day, announcements=announcements)
+    def of(key: str) -> list[dict]:
+        return figures_of.get(key, [])
+
     for row in recent:
         metric = registry.get(row["metric"])
         if metric is not None:
-            summary.new_figures.append((row, registry.progress(metric, figures_of.get(metric.key, []))))
+            summary.new_figures.append((row, registry.current(metric, of)))
     start = dt.date(day.year, 1, 1)
     share = 100.0 * ((day - start).days + 1) / ((dt.date(day.year + 1, 1, 1) - start).days)
     behind: list[Behind] = []
     for metric in registry.metrics:
-        if metric.kind != "number" or not metric.target or metric.direction != "up":
+        if metric.kind != "number" or not metric.target:
             continue
-        progress = registry.progress(metric, figures_of.get(metric.key, []))
-        if progress.percent is None:
+        progress = registry.current(metric, of)
+        if progress.percent is None or progress.met:
             continue
-        expected = share if metric.mode == "add" else 100.0  # a herd should be at its size all year
+        # a level (a herd, a rate under its ceiling) should be where the target says all year; what adds up
+        # over the year should have reached the share of the year gone by
+        expected = share if metric.cumulative else 100.0
         if progress.percent < expected:
             behind.append(Behind(metric, progress.percent, expected))
     behind.sort(key=lambda b: b.percent - b.expected)
