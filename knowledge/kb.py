@@ -747,13 +747,6 @@ def _doc_kind(title: str) -> str | None:
 
 
 def _close_call(chosen: Hit, hits: list[Hit]) -> bool:
-    """Ask which one is meant when four or more different paragraphs answer equally well ("đất đai?"), or
-    when another paragraph answers exactly as well with another figure ("… tự đảm bảo một phần chi thường
-    xuyên: 79 đơn vị" of one table, "…: 62 đơn vị" of the next): picking one is a coin toss."""
-    tied = [h for h in hits if h.fits and h.score >= chosen.score - 0.02]
-    roots = {_root(h) for h in tied}
-    if len(roots) >= 4:
-        return True
-    figures = {key for key, _, _ in chosen.segment.numbers}
-    return any(_root(h) != _root(chosen) and h.score >= chosen.score - 1e-6 and figures
-               and {key for key, _, _ in h.segment.numbers} != figures for h in tied)
+    """Four or more different paragraphs answer equally well ("đất đai?"): ask which one is meant."""
+    roots = {_root(h) for h in hits if h.fits and h.score >= chosen.score - 0.02}
+    return len(roots) >= 4
