@@ -692,6 +692,10 @@ class Index:
         if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
             ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
             reasons.append("other-year")
+        if any(seg.members.get(gi, frozenset()) & dropped for gi, dropped in q.set_aside.items()) \
+                and len({key for key, _, _ in seg.numbers}) <= 1:
+            ok = False  # "không gộp cận nghèo": one figure for the poor and near-poor together is not it
+            reasons.append("set-aside-member")
         if q.stance_strict and seg.passage.stance in ("plan", "result") and seg.passage.stance != q.stance:
             ok = False  # "không phải chỉ tiêu mà kết quả": a target does not answer
             reasons.append("stance-set-aside")

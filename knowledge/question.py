@@ -57,6 +57,7 @@ class Query:
     identifier: bool = False  # "tờ trình số mấy", "số hiệu": a document's number, not a count
     contact: str | None = None  # "số điện thoại", "email", "website": a way to reach someone, not a figure
     stance_strict: bool = False  # "đừng lấy chỉ tiêu": the other stance was set aside in so many words
+    set_aside: dict[int, set[int]] = field(default_factory=dict)  # contrast members set aside, by group
     units: set[tuple[str, ...]] = field(default_factory=set)  # from a measure word: "diện tích" → ha, m2
     total: bool = False
     stance: str | None = None
@@ -363,10 +364,14 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # Neighbours: spring or summer crop, poor or near-poor, which school, which semester…
     # (the words typed as well as the plan's words they became: "trễ hạn" is a neighbour as typed)
     probe = rest + [t for sy in q.school_years for t in sy]
+    besides = bool(aside) and aside[0] in _BESIDES
     for gi, group in enumerate(lex.contrasts):
         members = find_members(probe, group)
         if members and aside:
-            members -= find_members(aside_things, group)  # "không kể vụ mùa": that one is not wanted
+            dropped = find_members(aside_things, group)
+            members -= dropped  # "không kể vụ mùa": that one is not wanted
+            if dropped and members and not besides:
+                q.set_aside[gi] = dropped  # "tỷ lệ hộ nghèo, không gộp cận nghèo": a figure of both is not it
         if members:
             q.contrasts[gi] = members
     # "X của Y": X is what the question asks about; when the knowledge base never uses that word, no
