@@ -26,7 +26,7 @@ from telegram.ext import (
     filters,
 )
 
-from knowledge.metrics import Metric, Parsed, Registry, describe, preview_progress
+from knowledge.metrics import Metric, Parsed, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
 
 from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, note, send_html, services, tr
@@ -131,23 +131,68 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Pa
         rows = [[(format_number(big), f"cv:{big}"), (format_number(small), f"cv:{small}")]]
         await send_html(update, context, tr(lang, "update.ambiguous", raw=parsed.raw), keyboard(rows))
         return
+    if parsed.unknown_village:  # never the whole commune in its place: ask, the closest names first
+        rows = [[(v, f"cl:{v}")] for v in parsed.village_choices]
+        rows.append([(tr(lang, "update.whole_commune"), "cl:")])
+        await send_html(update, context, tr(lang, "update.unknown_village", village=esc(parsed.unknown_village)),
+                        keyboard(rows))
+        return
     await _preview(update, context, parsed)
 
 
+def _amount(value: float, unit: str) -> str:
+    return f"{format_number(value)} {unit}".strip()
+
+
+def _signed(value: float) -> str:
+    return ("+" if value > 0 else "−" if value < 0 else "±") + format_number(abs(value))
+
+
 async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: Parsed) -> None:
+    """What the figure will be, before and after ("Đàn lợn: 610 → 620 con (+10)"), with its progress."""
     lang = lang_of(update, context)
     s = services(context)
     assert parsed.metric is not None and update.effective_user is not None
-    token = secrets.token_hex(8)
-    s.store.open_pending(token, update.effective_user.id, parsed.payload())
-    after = preview_progress(s.registry, parsed, s.store.figures(parsed.metric.key, include_undone=False))
-    value = parsed.status if parsed.metric.kind == "status" else \
-        f"{format_number(parsed.value or 0)} {parsed.metric.unit}"
-    lines = [tr(lang, "update.preview", metric=parsed.metric.name, value=value.strip(),
-                village=parsed.village or tr(lang, "update.whole_commune")),
-             esc(describe(after))]
+    metric = parsed.metric
+    village = parsed.village or tr(lang, "update.whole_commune")
+
+    def figures_of(key: str) -> list[dict]:
+        return s.store.figures(key, include_undone=False)
+
+    change = None
+    if metric.kind == "status":
+        after = preview_progress(s.registry, parsed, figures_of(metric.key))
+        lines = [tr(lang, "update.preview", metric=metric.name, value=parsed.status or "", village=village)]
+    else:
+        change = plan_change(s.registry, parsed, figures_of)
+        if change.problem:
+            await send_html(update, context, tr(lang, change.problem, metric=metric.name) + "\n"
+                            + tr(lang, "update.usage"))
+            return
+        after = change.progress
+        if metric.cumulative:
+            key = "update.preview_sub" if change.stored < 0 else "update.preview_add"
+            lines = [tr(lang, key, metric=metric.name, value=_amount(abs(change.stored), metric.unit),
+                        village=village, before=format_number(change.before or 0),
+                        after=_amount(change.after, metric.unit))]
+        elif change.before is None:
+            lines = [tr(lang, "update.preview", metric=metric.name, value=_amount(change.after, metric.unit),
+                        village=village)]
+        else:
+            lines = [tr(lang, "update.preview_change", metric=metric.name, before=format_number(change.before),
+                        after=_amount(change.after, metric.unit), change=_signed(change.delta or 0),
+                        village=village)]
+    lines.append(esc(describe(after)))
+    if change is not None and change.whole is not None:
+        lines.append(esc(describe(change.whole)))
+    if change is not None and change.jump:
+        lines.append(tr(lang, "update.jump", before=format_number(change.reference or 0),
+                        after=_amount(change.after, metric.unit)))
     if parsed.unusual:
         lines.append(tr(lang, "update.unusual"))
+    token = secrets.token_hex(8)
+    s.store.open_pending(token, update.effective_user.id,
+                         parsed.payload(change.stored if change is not None else None))
     rows = [[(tr(lang, "update.confirm"), f"ok:{token}"), (tr(lang, "update.cancel"), f"no:{token}")]]
     context.user_data.pop(DRAFT, None)  # type: ignore[union-attr]
     await send_html(update, context, "\n".join(lines), keyboard(rows))
@@ -190,6 +235,7 @@ async def on_update_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return ConversationHandler.END
     if kind == "cl" and draft is not None and draft.metric is not None and (not value or value in reg.villages):
         draft.village = value or None
+        draft.unknown_village, draft.village_choices = None, []
         await _preview(update, context, draft)
         return ConversationHandler.END
     await invalid_button(update, context)
@@ -218,7 +264,7 @@ async def on_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await _handle(update, context, parsed)
         context.user_data[DRAFT] = draft  # type: ignore[index]
         return ASK_VALUE
-    if parsed.ambiguous:
+    if parsed.ambiguous or parsed.unknown_village:
         await _handle(update, context, parsed)
         return ConversationHandler.END
     if parsed.metric.per_village and parsed.village is None:
@@ -290,18 +336,55 @@ async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str
 
 @logged("/hoantac")
 async def cmd_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/hoantac: undo one's own last figure (an admin: anyone's); the log keeps both."""
+    """/hoantac: show the figure it would undo (one's own last; an admin: anyone's) and ask first."""
     if not await allowed(update, context, "hoantac") or update.effective_user is None:
         return
     lang = lang_of(update, context)
     s = services(context)
-    undone = s.store.undo_last(update.effective_user.id, anyone=role(update, context) == "admin")
-    if undone is None:
+    figure = s.store.last_figure(update.effective_user.id, anyone=role(update, context) == "admin")
+    if figure is None:
         await send_html(update, context, tr(lang, "undo.nothing"))
+        return
+    metric = s.registry.get(figure["metric"])
+    who = figure.get("user_name") or s.store.name_of(figure["user_id"]) or str(figure["user_id"])
+    text = tr(lang, "undo.ask", metric=esc(metric.name if metric else figure["metric"]),
+              value=esc(_figure_value(figure)), village=f" ({esc(figure['village'])})" if figure.get("village") else "",
+              who=esc(who), when=when(figure["created_at"]))
+    rows = [[(tr(lang, "undo.confirm"), f"uo:{figure['id']}"), (tr(lang, "undo.keep"), f"ux:{figure['id']}")]]
+    await send_html(update, context, text, keyboard(rows))
+
+
+@logged("/hoantac:button")
+async def on_undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/hoantac's buttons: undo the figure shown (once), or keep it."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or not query.data or user is None:
+        return
+    await acknowledge(update)
+    if not await allowed(update, context, "hoantac"):
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    kind, _, raw_id = query.data.partition(":")
+    figure = s.store.figure(int(raw_id)) if raw_id.isdigit() else None
+    if figure is None:
+        await invalid_button(update, context)
+        return
+    if figure["user_id"] != user.id and role(update, context) != "admin":
+        s.store.audit(user.id, "hoantac", f"refused: not the author of figure {figure['id']}", False)
+        await send_html(update, context, tr(lang, "undo.not_yours"))
+        return
+    if kind == "ux":
+        await send_html(update, context, tr(lang, "undo.kept"), edit=True)
+        return
+    undone = s.store.undo_figure(figure["id"], user.id)
+    if undone is None:
+        await send_html(update, context, tr(lang, "undo.already"), edit=True)
         return
     metric = s.registry.get(undone["metric"])
     await send_html(update, context, tr(lang, "undo.done", metric=metric.name if metric else undone["metric"],
-                                        value=_figure_value(undone), when=when(undone["created_at"])))
+                                        value=_figure_value(undone), when=when(undone["created_at"])), edit=True)
 
 
 def _figure_value(figure: dict) -> str:
@@ -488,6 +571,7 @@ def handlers() -> Sequence[BaseHandler]:
         conversation,
         CallbackQueryHandler(on_update_button, pattern=r"^(ok|no|cm|cv|cl):"),
         CommandHandler(["hoantac", "undo"], cmd_undo),
+        CallbackQueryHandler(on_undo_button, pattern=r"^(uo|ux):"),
         CommandHandler(["lichsu", "history"], cmd_history),
         CommandHandler(["xuat", "export"], cmd_export),
         CommandHandler(["tiendo", "progress"], cmd_progress),

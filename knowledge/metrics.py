@@ -105,11 +105,15 @@ class Parsed:
     problem: str | None = None
     unusual: bool = False  # far from the target: confirm rather than refuse
     limit: float | None = None  # with problem "update.too_large": the metric's ceiling
+    op: str = "set"  # set: the value is the figure; add ("thêm, tăng, cộng") / sub ("giảm, bớt"): a change to it
+    unknown_village: str | None = None  # a place named that is not one of the commune's villages ("Bản Von")
+    village_choices: list[str] = field(default_factory=list)  # the villages closest to it, to ask
 
-    def payload(self) -> dict:
+    def payload(self, value: float | None = None) -> dict:
+        """What the store writes; ``value`` the figure to write when it is not the typed one (a change)."""
         assert self.metric is not None
-        return {"metric": self.metric.key, "value": self.value, "status": self.status, "unit": self.metric.unit,
-                "village": self.village, "raw": self.raw}
+        return {"metric": self.metric.key, "value": self.value if value is None else value, "status": self.status,
+                "unit": self.metric.unit, "village": self.village, "raw": self.raw}
 
 
 @dataclass
@@ -225,6 +229,16 @@ class Registry:
         own = self._own_words.get(metric.key)
         return own is None or any(fuzz.ratio(w, o) >= 75 for w in words for o in own)
 
+    def _unknown_place(self, metric: Metric, name_part: str) -> str | None:
+        """The words of ``name_part`` that the metric's names do not explain, when they look like a village's
+        name ("xi mang gtnt ban von" → "ban von", close to Bản Đon): a place to ask about, not to drop."""
+        known = {w for n in [metric.name, *metric.aliases] for w in fold(n).split()} | {"thon", "xom"}
+        left = [w for w in fold(name_part).split() if w not in known]
+        if not left or not self.villages:
+            return None
+        best = process.extractOne(" ".join(left), [fold(v) for v in self.villages], scorer=fuzz.ratio)
+        return " ".join(left) if best and best[1] >= 60 else None
+
     def village_in(self, text: str) -> tuple[str | None, str]:
         """The village named in ``text`` (without diacritics too), and the text without it."""
         folded = fold(text)
@@ -254,6 +268,10 @@ class Registry:
             number = numbers[-1] if len(numbers) > 1 and _looks_like_name_digit(rest, numbers[0]) else numbers[0]
             name_part = rest[: number.start()]
             unit_part = rest[number.end():].strip()
+            change = _CHANGE.search(name_part)
+            if change:  # "đàn lợn thêm 10", "thêm 10 con lợn", "trồng rừng +5": a change, not the figure
+                parsed.op = "sub" if (change.group(1) or "").startswith(("giam", "bot", "tru")) else "add"
+                name_part = name_part[: change.start()] + " "
             if not name_part.strip():  # the value came first: "12,5 ha trồng rừng"
                 unit_part, name_part = _split_unit(unit_part)
         elif status:
@@ -272,6 +290,11 @@ class Registry:
             parsed.choices = candidates
         metric = candidates[0]
         parsed.metric = metric if len(candidates) == 1 else None
+        named = self._unknown_place(metric, name_part) if village is None and len(candidates) == 1 else None
+        if named:
+            parsed.unknown_village = _as_typed(raw, named)
+            parsed.village_choices = [v for _, _, v in process.extract(
+                named, {v: fold(v) for v in self.villages}, scorer=fuzz.WRatio, limit=3)]
         if number is None:
             parsed.status = status
             if len(candidates) == 1 and metric.kind != "status":
@@ -376,6 +399,76 @@ class Registry:
         return Progress(metric, value, None, live[0]["created_at"], len(live), by_village)
 
 
+@dataclass
+class Change:
+    """What an update does to where a metric stands: ``stored`` is the figure the log gets (a level's new
+    value, or a cumulative figure's addition), ``before``/``after`` the level (or the year's running total)
+    on either side, and the whole's progress when the metric is a part."""
+
+    stored: float
+    before: float | None
+    after: float
+    progress: Progress
+    whole: Progress | None = None
+    jump: bool = False  # a level moving by more than JUMP_MARGIN from ``reference``: ask again
+    reference: float | None = None  # the level it moves from: the current one, else the baseline
+    problem: str | None = None  # a locale key: "update.no_current", "update.below_zero"
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.before is None else self.after - self.before
+
+
+JUMP_MARGIN = 0.5  # a level that moves by more than half of what it was is asked about again
+
+
+def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], list[dict]],
+                now: float | None = None) -> Change:
+    """What confirming ``parsed`` would write and do. A level: a bare value sets it, "thêm 10" adds to its
+    current figure (or its baseline when nothing is logged yet), "giảm 10" takes away. A cumulative figure:
+    the value is this update's addition ("giảm" corrects it downwards), and the year's running total moves."""
+    metric = parsed.metric
+    assert metric is not None and parsed.value is not None
+    current = registry.current(metric, figures_of)
+    typed = parsed.value
+    if metric.cumulative:
+        stored = -typed if parsed.op == "sub" else typed
+        before = current.value or 0.0
+        after = before + stored
+    else:
+        if parsed.village:
+            known = current.by_village.get(parsed.village)
+        else:
+            known = current.value
+        before = known if known is not None else (metric.baseline if parsed.op != "set" and not parsed.village
+                                                   else None)
+        if parsed.op == "set":
+            after = typed
+        elif before is None:
+            return Change(typed, None, typed, current, problem="update.no_current")
+        else:
+            after = before + typed if parsed.op == "add" else before - typed
+        stored = after
+    stored = round(stored, DECIMALS)
+    if (metric.cumulative and after < 0) or (not metric.cumulative and stored < 0):
+        return Change(stored, before, after, current, problem="update.below_zero")
+    pending = {"id": 1 << 62, "metric": metric.key, "value": stored, "status": None, "village": parsed.village,
+               "created_at": time.time() if now is None else now, "undone_at": None}
+
+    def with_pending(key: str) -> list[dict]:
+        return [pending, *figures_of(key)] if key == metric.key else figures_of(key)
+
+    progress = registry.current(metric, with_pending)
+    if metric.cumulative or parsed.village is None:
+        after = progress.value if progress.value is not None else after
+    whole_metric = registry.get(metric.part_of) if metric.part_of else None
+    whole = registry.current(whole_metric, with_pending) if whole_metric else None
+    reference = before if before is not None else (None if parsed.village else metric.baseline)
+    jump = (not metric.cumulative and reference is not None and reference > 0
+            and abs(after - reference) > JUMP_MARGIN * reference)
+    return Change(stored, before, round(after, DECIMALS), progress, whole, jump, reference)
+
+
 def replace_parts(metric: Metric) -> Metric:
     """The metric read from its own figures only (a whole's progress before its parts are considered)."""
     return replace(metric, parts=[])
@@ -464,6 +557,8 @@ def _unique(metrics: list[Metric]) -> list[Metric]:
     return out
 
 
+# A change rather than the figure, right before the number: "thêm 10", "tăng thêm 10", "giảm đi 5", "+10".
+_CHANGE = re.compile(r"(?:\b(them|tang(?: them)?|cong(?: them)?|giam(?: di| bot)?|bot(?: di)?|tru(?: di)?)|(\+))\s*$")
 _PROGRESS_CUES = re.compile(
     r"\b(da|duoc|hien nay|hien tai|den nay|tien do|bay gio|gio|so far|now|progress|currently)\b")
 _PLAN_CUES = re.compile(r"\b(chi tieu|ke hoach|muc tieu|phai dat|target|plan)\b")

@@ -433,6 +433,23 @@ class Store:
             self._audit(user_id, "undo", str(row[0]), True)
             return self.figure(row[0])
 
+    def last_figure(self, user_id: int, anyone: bool = False) -> dict | None:
+        """The figure /hoantac would undo (the person's own last, or anyone's for an admin), not undoing it."""
+        where = "" if anyone else "AND user_id = ?"
+        row = self.db.execute(f"SELECT id FROM figures WHERE undone_at IS NULL {where} ORDER BY id DESC LIMIT 1",
+                              [] if anyone else [user_id]).fetchone()
+        return self.figure(row[0]) if row else None
+
+    def undo_figure(self, figure_id: int, by: int) -> dict | None:
+        """Mark one figure undone, once: the figure, or None when it was undone already (a second press)."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE figures SET undone_at = ?, undone_by = ? WHERE id = ? AND undone_at IS NULL",
+                                  [time.time(), by, figure_id])
+            if cur.rowcount != 1:
+                return None
+            self._audit(by, "undo", str(figure_id), True)
+            return self.figure(figure_id)
+
     def figure(self, figure_id: int) -> dict | None:
         cur = self.db.execute("SELECT * FROM figures WHERE id = ?", [figure_id])
         row = cur.fetchone()

@@ -69,7 +69,7 @@ async def test_the_guided_conversation_refuses_an_absurd_value_and_asks_again(st
     [text] = texts(await staffed.say("9" * 400, OFFICIAL))
     assert "lớn quá" in text and "1.000.000 ha" in text
     text, _, _ = preview_of(await staffed.say("3 ha", OFFICIAL))
-    assert "= 3 ha" in text
+    assert "thêm 3 ha" in text
 
 
 @pytest.mark.parametrize("metric", [m for m in Registry.load().metrics if m.kind == "number"], ids=lambda m: m.key)

@@ -100,6 +100,14 @@ class Desk:
         assert saved.startswith("Đã lưu."), saved
         return token
 
+    async def undo(self, user: int) -> str:
+        """/hoantac, then its confirmation: what the bot said once it undid."""
+        calls = await self.say("/hoantac", user)
+        [(_, data), _] = buttons(calls)
+        assert data.startswith("uo:"), buttons(calls)
+        [done] = texts(await self.press(data, user))
+        return done
+
     def pending_count(self) -> int:
         return self.store.db.execute("SELECT COUNT(*) FROM pending").fetchone()[0]
 
@@ -236,7 +244,8 @@ async def test_menus_at_start_up_for_admins_and_officials(staffed):
 async def test_preview_then_confirm_writes_exactly_one_figure(staffed):
     calls = await staffed.say("/capnhat trong rung 12,5 ha", OFFICIAL)
     text, message_id, token = preview_of(calls)
-    assert text == "Sẽ lưu: <b>Trồng rừng mới</b> = 12,5 ha (Toàn xã)\nTrồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha"
+    assert text == ("Sẽ lưu: <b>Trồng rừng mới</b> thêm 12,5 ha (Toàn xã); lũy kế năm: 0 → 12,5 ha\n"
+                    "Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha")
     assert [label for label, _ in buttons(calls)] == ["✅ Xác nhận", "✖️ Hủy"]
     assert staffed.store.figures() == [] and staffed.pending_count() == 1  # nothing written before the press
 
@@ -408,7 +417,7 @@ async def test_guided_update_asks_the_village_of_a_per_village_figure(staffed):
     assert offered[0] == ("Toàn xã", "cl:") and [d for _, d in offered[1:]] == [
         f"cl:{v}" for v in staffed.registry.villages]
     text, message_id, token = preview_of(await staffed.press("cl:Còn Nàn", OFFICIAL))
-    assert "= 26,7 tấn (Còn Nàn)" in text
+    assert "thêm 26,7 tấn (Còn Nàn)" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
     [row] = staffed.store.figures()
     assert (row["metric"], row["value"], row["unit"], row["village"]) == ("xi_mang_gtnt", 26.7, "tấn", "Còn Nàn")
@@ -418,7 +427,7 @@ async def test_guided_update_with_the_village_typed_skips_the_question(staffed):
     await staffed.say("/capnhat", OFFICIAL)
     await staffed.press("cm:xi_mang_gtnt", OFFICIAL)
     text, _, _ = preview_of(await staffed.say("ban vang 131 ta", OFFICIAL))
-    assert "= 13,1 tấn (Bản Vàng)" in text
+    assert "thêm 13,1 tấn (Bản Vàng)" in text
 
 
 async def test_guided_update_of_a_status(staffed):
@@ -447,7 +456,7 @@ async def test_guided_update_explains_a_wrong_unit_and_asks_again(staffed):
     [text] = texts(await staffed.say("12,5 tấn", OFFICIAL))
     assert text.startswith("Đơn vị «tấn» không dùng được")
     text, _, _ = preview_of(await staffed.say("3 ha", OFFICIAL))
-    assert "= 3 ha" in text
+    assert "thêm 3 ha" in text
 
 
 async def test_guided_update_asks_again_after_a_value_without_a_number(staffed):
@@ -456,7 +465,7 @@ async def test_guided_update_asks_again_after_a_value_without_a_number(staffed):
     [text] = texts(await staffed.say("nhiều lắm", OFFICIAL))
     assert text.startswith("Thiếu giá trị"), text
     text, _, _ = preview_of(await staffed.say("3 ha", OFFICIAL))
-    assert "= 3 ha" in text
+    assert "thêm 3 ha" in text
 
 
 async def test_capnhat_without_a_value_then_the_value(staffed):
@@ -465,7 +474,7 @@ async def test_capnhat_without_a_value_then_the_value(staffed):
     [ask] = texts(await staffed.press("cm:trong_rung", OFFICIAL))
     assert "giá trị mới là bao nhiêu (ha)?" in ask
     text, _, _ = preview_of(await staffed.say("12,5", OFFICIAL))
-    assert "= 12,5 ha" in text
+    assert "thêm 12,5 ha" in text
 
 
 async def test_huy_leaves_the_guided_conversation(staffed):
@@ -482,17 +491,15 @@ async def test_huy_leaves_the_guided_conversation(staffed):
 async def test_undo_is_ones_own_last_figure_and_the_admin_can_undo_anyones(staffed):
     mine = await staffed.log("trong rung 10 ha", OFFICIAL)
     theirs = await staffed.log("dan lon 610", OFFICIAL2)
-    [text] = texts(await staffed.say("/hoantac", OFFICIAL))
+    text = await staffed.undo(OFFICIAL)
     assert text.startswith("Đã hoàn tác: Trồng rừng mới 10 ha (ghi lúc ") and "giữ cả hai" in text
     assert texts(await staffed.say("/hoantac", OFFICIAL)) == ["Không có số liệu nào của bạn để hoàn tác."]
     rows = {f["request"]: f for f in staffed.store.figures()}
     assert rows[mine]["undone_by"] == OFFICIAL and rows[theirs]["undone_at"] is None  # not someone else's
 
     newest = await staffed.log("trong rung 5 ha", OFFICIAL)
-    [text] = texts(await staffed.say("/hoantac", ADMIN))
-    assert text.startswith("Đã hoàn tác: Trồng rừng mới 5 ha")
-    [text] = texts(await staffed.say("/hoantac", ADMIN))
-    assert text.startswith("Đã hoàn tác: Đàn lợn 610 con")
+    assert (await staffed.undo(ADMIN)).startswith("Đã hoàn tác: Trồng rừng mới 5 ha")
+    assert (await staffed.undo(ADMIN)).startswith("Đã hoàn tác: Đàn lợn 610 con")
     rows = {f["request"]: f for f in staffed.store.figures()}
     assert rows[newest]["undone_by"] == ADMIN and rows[theirs]["undone_by"] == ADMIN
     assert len(rows) == 3  # the log keeps every figure
@@ -507,7 +514,7 @@ async def test_history_lists_who_when_and_what_was_undone(staffed):
     await staffed.log("trong rung 10 ha", OFFICIAL, name="Nguyễn Văn A")
     await staffed.log("xi mang gtnt con nan 26,7 tan", OFFICIAL2, name="Hoàng Thị C")
     await staffed.log("an ninh dat", OFFICIAL2, name="Hoàng Thị C")
-    await staffed.say("/hoantac", OFFICIAL)
+    await staffed.undo(OFFICIAL)
     [text] = texts(await staffed.say("/lichsu", OFFICIAL))
     rows = {f["metric"]: f for f in staffed.store.figures()}
     lines = text.split("\n")
@@ -530,7 +537,7 @@ async def test_export_sends_csv_and_xlsx_holding_the_rows(staffed):
     await staffed.say("/capnhat dan lon 610", CITIZEN)  # a refusal, for the audit
     first = await staffed.log("trong rung 12,5 ha", OFFICIAL, name="Nguyễn Văn A")
     second = await staffed.log("xi mang gtnt Còn Nàn 26,7 tấn", OFFICIAL2, name="Hoàng Thị C")
-    await staffed.say("/hoantac", OFFICIAL2)
+    await staffed.undo(OFFICIAL2)
     calls = await staffed.say("/xuat", OFFICIAL)
     files = uploads(calls)
     assert {"figures.csv", "audit.csv", "troly-xa.xlsx"} <= set(files)
@@ -596,7 +603,7 @@ async def test_a_citizen_gets_the_logged_figure_and_the_target(staffed):
     assert "50,5 ha" in year and "12,5" not in year  # another year: the document answers
     [target] = texts(await staffed.say("chỉ tiêu trồng rừng năm nay là bao nhiêu", CITIZEN))
     assert "12,5 ha" not in target  # the target: the plan answers
-    await staffed.say("/hoantac", OFFICIAL)
+    await staffed.undo(OFFICIAL)
     [undone] = texts(await staffed.say(question, CITIZEN))
     assert "12,5 ha" not in undone  # an undone figure is no longer told
 
