@@ -181,7 +181,7 @@ class Figure:
             if call.error is not None or call.params.get("chat_id") != self.user:
                 continue
             if self.stage == "preview" and call.method == "sendMessage" and ok_token(call) \
-                    and f"= {self.shown} ha (" in call.text:
+                    and f"thêm {self.shown} ha (" in call.text:
                 return call
             if self.stage == "confirm" and call.method == "editMessageText" \
                     and call.params.get("message_id") == self.message_id \
