@@ -25,6 +25,7 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Command
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
+from .auth import allowed, may_press, may_still_write, role
 from .common import (
     Services,
     acknowledge,
@@ -39,7 +40,6 @@ from .common import (
     tr,
     user_hash,
 )
-from .official import allowed, may_press, may_still_write, role
 from .ratelimit import retry_seconds
 
 log = logging.getLogger("troly.broadcast")

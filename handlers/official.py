@@ -26,61 +26,16 @@ from telegram.ext import (
     filters,
 )
 
+from knowledge.figures import FigureRecord
 from knowledge.metrics import Metric, Parsed, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
 
-from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, note, send_html, services, tr
+from .auth import allowed, may_press, may_still_write, role
+from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ASK_METRIC, ASK_VALUE, ASK_VILLAGE = range(3)
 DRAFT = "capnhat_draft"
-
-
-def role(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """The asker's role now: admin (ADMIN_IDS), official (the database), or None."""
-    user = update.effective_user
-    if user is None:
-        return None
-    s = services(context)
-    if user.id in s.admin_ids:
-        return "admin"
-    found = s.store.role_of(user.id)
-    return found if found in ("admin", "official") else None
-
-
-async def allowed(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str,
-                  roles: tuple[str, ...] = ("official", "admin")) -> bool:
-    """True for the right role; otherwise a polite refusal, and the attempt goes in the audit log."""
-    if role(update, context) in roles:
-        return True
-    user = update.effective_user
-    services(context).store.audit(user.id if user else None, action, "refused: not an official", False)
-    note(kind=f"{action}:refused")
-    await send_html(update, context, tr(lang_of(update, context), "official.refused"))
-    return False
-
-
-def may_still_write(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
-    """Whether ``user_id`` holds a role that writes, now: the author of a preview may have been removed since
-    (an admin's Xác nhận must not save a figure under a removed official's name)."""
-    s = services(context)
-    return user_id in s.admin_ids or s.store.role_of(user_id) in ("admin", "official")
-
-
-async def may_press(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, owner: int) -> bool:
-    """A preview's or an announcement's button: pressed by its author or an admin, each with a role now
-    (refusals audited and explained)."""
-    if not await allowed(update, context, action):
-        return False
-    user = update.effective_user
-    lang = lang_of(update, context)
-    if user is None:
-        return False
-    if owner != user.id and role(update, context) != "admin":  # someone else's preview
-        services(context).store.audit(user.id, action, f"refused: not the author ({owner})", False)
-        await send_html(update, context, tr(lang, "update.not_yours"))
-        return False
-    return True
 
 
 def when(timestamp: float | None) -> str:
@@ -156,7 +111,7 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: P
     metric = parsed.metric
     village = parsed.village or tr(lang, "update.whole_commune")
 
-    def figures_of(key: str) -> list[dict]:
+    def figures_of(key: str) -> list[FigureRecord]:
         return s.store.figures(key, include_undone=False)
 
     change = None
@@ -345,12 +300,12 @@ async def cmd_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if figure is None:
         await send_html(update, context, tr(lang, "undo.nothing"))
         return
-    metric = s.registry.get(figure["metric"])
-    who = figure.get("user_name") or s.store.name_of(figure["user_id"]) or str(figure["user_id"])
-    text = tr(lang, "undo.ask", metric=esc(metric.name if metric else figure["metric"]),
-              value=esc(_figure_value(figure)), village=f" ({esc(figure['village'])})" if figure.get("village") else "",
-              who=esc(who), when=when(figure["created_at"]))
-    rows = [[(tr(lang, "undo.confirm"), f"uo:{figure['id']}"), (tr(lang, "undo.keep"), f"ux:{figure['id']}")]]
+    metric = s.registry.get(figure.metric)
+    who = figure.user_name or s.store.name_of(figure.user_id) or str(figure.user_id)
+    text = tr(lang, "undo.ask", metric=esc(metric.name if metric else figure.metric),
+              value=esc(_figure_value(figure)), village=f" ({esc(figure.village)})" if figure.village else "",
+              who=esc(who), when=when(figure.created_at))
+    rows = [[(tr(lang, "undo.confirm"), f"uo:{figure.id}"), (tr(lang, "undo.keep"), f"ux:{figure.id}")]]
     await send_html(update, context, text, keyboard(rows))
 
 
@@ -371,26 +326,26 @@ async def on_undo_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if figure is None:
         await invalid_button(update, context)
         return
-    if figure["user_id"] != user.id and role(update, context) != "admin":
-        s.store.audit(user.id, "hoantac", f"refused: not the author of figure {figure['id']}", False)
+    if figure.user_id != user.id and role(update, context) != "admin":
+        s.store.audit(user.id, "hoantac", f"refused: not the author of figure {figure.id}", False)
         await send_html(update, context, tr(lang, "undo.not_yours"))
         return
     if kind == "ux":
         await send_html(update, context, tr(lang, "undo.kept"), edit=True)
         return
-    undone = s.store.undo_figure(figure["id"], user.id)
+    undone = s.store.undo_figure(figure.id, user.id)
     if undone is None:
         await send_html(update, context, tr(lang, "undo.already"), edit=True)
         return
-    metric = s.registry.get(undone["metric"])
-    await send_html(update, context, tr(lang, "undo.done", metric=metric.name if metric else undone["metric"],
-                                        value=_figure_value(undone), when=when(undone["created_at"])), edit=True)
+    metric = s.registry.get(undone.metric)
+    await send_html(update, context, tr(lang, "undo.done", metric=metric.name if metric else undone.metric,
+                                        value=_figure_value(undone), when=when(undone.created_at)), edit=True)
 
 
-def _figure_value(figure: dict) -> str:
-    if figure.get("status"):
-        return str(figure["status"])
-    return f"{format_number(float(figure.get('value') or 0))} {figure.get('unit') or ''}".strip()
+def _figure_value(figure: FigureRecord) -> str:
+    if figure.status:
+        return str(figure.status)
+    return f"{format_number(float(figure.value or 0))} {figure.unit or ''}".strip()
 
 
 @logged("/lichsu")
@@ -410,12 +365,12 @@ async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     lines = [tr(lang, "history.title")]
     for f in figures:
-        m = s.registry.get(f["metric"])
-        line = f"{when(f['created_at'])} — {esc(f.get('user_name') or f['user_id'])}: " \
-               f"{esc(m.name if m else f['metric'])} {esc(_figure_value(f))}"
-        if f.get("village"):
-            line += f" ({esc(f['village'])})"
-        if f.get("undone_at"):
+        m = s.registry.get(f.metric)
+        line = f"{when(f.created_at)} — {esc(f.user_name or f.user_id)}: " \
+               f"{esc(m.name if m else f.metric)} {esc(_figure_value(f))}"
+        if f.village:
+            line += f" ({esc(f.village)})"
+        if f.undone_at:
             line += " " + tr(lang, "history.undone")
         lines.append(line)
     await send_html(update, context, "\n".join(lines))
@@ -438,7 +393,8 @@ def inert(value: object) -> object:
     return value
 
 
-def export_files(figures: list[dict], audit: list[dict], curated: list[dict] | None = None) -> dict[str, bytes]:
+def export_files(figures: list[FigureRecord], audit: list[dict],
+                 curated: list[dict] | None = None) -> dict[str, bytes]:
     """figures.csv, audit.csv, hoidap.csv (answers taught by chat) and one workbook with all, in local time."""
     def cell(item: dict, column: str) -> object:
         value = item.get(column)
@@ -449,7 +405,7 @@ def export_files(figures: list[dict], audit: list[dict], curated: list[dict] | N
     def rows(items: list[dict], columns: list[str]) -> list[list]:
         return [[cell(i, c) for c in columns] for i in items]
 
-    tables = (("figures", figures, FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS),
+    tables = (("figures", [f.as_dict() for f in figures], FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS),
               ("hoidap", curated or [], CURATED_COLUMNS))
     out: dict[str, bytes] = {}
     for name, items, columns in tables:

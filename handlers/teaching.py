@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from knowledge.text import fold
 
+from .auth import allowed
 from .common import (
     Services,
     acknowledge,
@@ -36,7 +37,6 @@ from .common import (
     tr,
     user_hash,
 )
-from .official import allowed
 
 ASK_QUESTIONS, ASK_ANSWER, ASK_PASSAGE = range(10, 13)
 DRAFT = "teach_draft"

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from .figures import FigureRecord
 from .lexicon import DATA_DIR, load_yaml
 from .text import AmbiguousNumber, fold, format_number, parse_number
 
@@ -196,10 +197,10 @@ class Registry:
         """The metric's key and its parts' keys: the figures its progress is read from."""
         return [metric.key, *metric.parts]
 
-    def current(self, metric: Metric, figures_of: Callable[[str], list[dict]]) -> Progress:
+    def current(self, metric: Metric, figures_of: Callable[[str], list[FigureRecord]]) -> Progress:
         """Where ``metric`` stands, its parts' figures included (``figures_of(key)``: a metric's figures)."""
         figures = [f for key in self.keys_of(metric) for f in figures_of(key)]
-        figures.sort(key=lambda f: (f.get("created_at") or 0, f.get("id") or 0), reverse=True)
+        figures.sort(key=lambda f: (f.created_at, f.id), reverse=True)
         return self.progress(metric, figures)
 
     # -- finding -----------------------------------------------------------------------------------
@@ -358,7 +359,7 @@ class Registry:
         return parsed
 
     # -- progress ----------------------------------------------------------------------------------
-    def progress(self, metric: Metric, figures: list[dict]) -> Progress:
+    def progress(self, metric: Metric, figures: list[FigureRecord]) -> Progress:
         """The metric's current figure from the log (newest first; undone figures left out).
 
         A whole with parts (the herd: trâu + bò + ngựa + dê) is recomputed once a part is logged after the
@@ -373,30 +374,30 @@ class Registry:
                     return Progress(metric, float(sum(values)), None, newest,  # type: ignore[arg-type]
                                     whole.updates + sum(pr.updates for _, pr in parts), {}, from_parts=True)
             return whole
-        live = [f for f in figures if f.get("undone_at") is None and f.get("metric") == metric.key]
+        live = [f for f in figures if f.live and f.metric == metric.key]
         if metric.kind == "status":
             latest = live[0] if live else None
-            return Progress(metric, None, latest and latest.get("status"), latest and latest.get("created_at"),
+            return Progress(metric, None, latest.status if latest else None, latest.created_at if latest else None,
                             len(live), {})
         if not live:
             return Progress(metric, None, None, None, 0, {})
         by_village: dict[str, float] = {}
         if metric.mode == "add":
-            value = sum(float(f["value"] or 0) for f in live)
+            value = sum(float(f.value or 0) for f in live)
             for f in live:
-                if f.get("village"):
-                    by_village[f["village"]] = by_village.get(f["village"], 0.0) + float(f["value"] or 0)
+                if f.village:
+                    by_village[f.village] = by_village.get(f.village, 0.0) + float(f.value or 0)
         else:
-            commune = next((f for f in live if not f.get("village")), None)
+            commune = next((f for f in live if not f.village), None)
             for f in live:  # newest first: the first figure per village is its current one
-                if f.get("village") and f["village"] not in by_village:
-                    by_village[f["village"]] = float(f["value"] or 0)
-            if commune is not None and (not by_village or commune["created_at"] >= max(
-                    f["created_at"] for f in live if f.get("village"))):
-                value = float(commune["value"] or 0)
+                if f.village and f.village not in by_village:
+                    by_village[f.village] = float(f.value or 0)
+            if commune is not None and (not by_village or commune.created_at >= max(
+                    f.created_at for f in live if f.village)):
+                value = float(commune.value or 0)
             else:
                 value = sum(by_village.values())
-        return Progress(metric, value, None, live[0]["created_at"], len(live), by_village)
+        return Progress(metric, value, None, live[0].created_at, len(live), by_village)
 
 
 @dataclass
@@ -422,7 +423,7 @@ class Change:
 JUMP_MARGIN = 0.5  # a level that moves by more than half of what it was is asked about again
 
 
-def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], list[dict]],
+def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], list[FigureRecord]],
                 now: float | None = None) -> Change:
     """What confirming ``parsed`` would write and do. A level: a bare value sets it, "thêm 10" adds to its
     current figure (or its baseline when nothing is logged yet), "giảm 10" takes away. A cumulative figure:
@@ -452,10 +453,9 @@ def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], 
     stored = round(stored, DECIMALS)
     if (metric.cumulative and after < 0) or (not metric.cumulative and stored < 0):
         return Change(stored, before, after, current, problem="update.below_zero")
-    pending = {"id": 1 << 62, "metric": metric.key, "value": stored, "status": None, "village": parsed.village,
-               "created_at": time.time() if now is None else now, "undone_at": None}
+    pending = _pending(parsed, stored, None, time.time() if now is None else now)
 
-    def with_pending(key: str) -> list[dict]:
+    def with_pending(key: str) -> list[FigureRecord]:
         return [pending, *figures_of(key)] if key == metric.key else figures_of(key)
 
     progress = registry.current(metric, with_pending)
@@ -498,12 +498,17 @@ def describe(progress: Progress) -> str:
     return f"{m.name}: {current} → {percent} % chỉ tiêu {target}"
 
 
-def preview_progress(registry: Registry, parsed: Parsed, figures: list[dict]) -> Progress:
+def preview_progress(registry: Registry, parsed: Parsed, figures: list[FigureRecord]) -> Progress:
     """Where the metric would stand once this update is written."""
     assert parsed.metric is not None
-    pending = {"metric": parsed.metric.key, "value": parsed.value, "status": parsed.status,
-               "village": parsed.village, "created_at": time.time(), "undone_at": None}
-    return registry.progress(parsed.metric, [pending, *figures])
+    return registry.progress(parsed.metric, [_pending(parsed, parsed.value, parsed.status, time.time()), *figures])
+
+
+def _pending(parsed: Parsed, value: float | None, status: str | None, at: float) -> FigureRecord:
+    """The figure a preview would write, as the log will hold it (its id after every real one)."""
+    assert parsed.metric is not None
+    return FigureRecord(id=1 << 62, metric=parsed.metric.key, value=value, status=status, unit=parsed.metric.unit,
+                        village=parsed.village, raw=parsed.raw, user_id=0, user_name=None, created_at=at)
 
 
 def _convert(unit_text: str, target_unit: str) -> tuple[float, str | None]:
@@ -571,7 +576,7 @@ class LiveFigures:
     2023"), not one asking for the target (the plan answers that too), and only once a figure is logged.
     """
 
-    def __init__(self, registry: Registry, figures: Callable[[str], list[dict]]) -> None:
+    def __init__(self, registry: Registry, figures: Callable[[str], list[FigureRecord]]) -> None:
         self.registry = registry
         self.figures = figures
         self._names = sorted(((fold(n), m) for m in registry.metrics for n in [m.name, *m.aliases]),

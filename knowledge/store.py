@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .document import Document, Figure, Passage, Target
+from .figures import FigureRecord
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
@@ -418,7 +419,7 @@ class Store:
             self._audit(user_id, "figure", json.dumps(payload, ensure_ascii=False), True)
             return int(cur.lastrowid or 0), True
 
-    def undo_last(self, user_id: int, anyone: bool = False) -> dict | None:
+    def undo_last(self, user_id: int, anyone: bool = False) -> FigureRecord | None:
         """Mark the last figure (the person's own, or anyone's for an admin) undone; the log keeps both."""
         with self.transaction():
             where = "" if anyone else "AND user_id = ?"
@@ -433,14 +434,14 @@ class Store:
             self._audit(user_id, "undo", str(row[0]), True)
             return self.figure(row[0])
 
-    def last_figure(self, user_id: int, anyone: bool = False) -> dict | None:
+    def last_figure(self, user_id: int, anyone: bool = False) -> FigureRecord | None:
         """The figure /hoantac would undo (the person's own last, or anyone's for an admin), not undoing it."""
         where = "" if anyone else "AND user_id = ?"
         row = self.db.execute(f"SELECT id FROM figures WHERE undone_at IS NULL {where} ORDER BY id DESC LIMIT 1",
                               [] if anyone else [user_id]).fetchone()
         return self.figure(row[0]) if row else None
 
-    def undo_figure(self, figure_id: int, by: int) -> dict | None:
+    def undo_figure(self, figure_id: int, by: int) -> FigureRecord | None:
         """Mark one figure undone, once: the figure, or None when it was undone already (a second press)."""
         with self.transaction():
             cur = self.db.execute("UPDATE figures SET undone_at = ?, undone_by = ? WHERE id = ? AND undone_at IS NULL",
@@ -450,17 +451,18 @@ class Store:
             self._audit(by, "undo", str(figure_id), True)
             return self.figure(figure_id)
 
-    def figure(self, figure_id: int) -> dict | None:
+    def figure(self, figure_id: int) -> FigureRecord | None:
         cur = self.db.execute("SELECT * FROM figures WHERE id = ?", [figure_id])
         row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row)) if row else None
+        return FigureRecord.from_row([d[0] for d in cur.description], row) if row else None
 
-    def figure_by_request(self, token: str) -> dict | None:
+    def figure_by_request(self, token: str) -> FigureRecord | None:
         """The figure a preview's confirmation wrote, if it was confirmed."""
         row = self.db.execute("SELECT id FROM figures WHERE request = ?", [token]).fetchone()
         return self.figure(row[0]) if row else None
 
-    def figures(self, metric: str | None = None, include_undone: bool = True, limit: int | None = None) -> list[dict]:
+    def figures(self, metric: str | None = None, include_undone: bool = True,
+                limit: int | None = None) -> list[FigureRecord]:
         """Figures newest first."""
         sql = "SELECT * FROM figures WHERE 1=1"
         args: list = []
@@ -475,7 +477,7 @@ class Store:
             args.append(limit)
         cur = self.db.execute(sql, args)
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [FigureRecord.from_row(names, r) for r in cur.fetchall()]
 
     def audit(self, user_id: int | None, action: str, detail: str, allowed: bool) -> None:
         with self.transaction():
@@ -625,11 +627,11 @@ class Store:
             out.append(body)
         return out
 
-    def figures_since(self, since: float) -> list[dict]:
+    def figures_since(self, since: float) -> list[FigureRecord]:
         cur = self.db.execute("SELECT * FROM figures WHERE created_at >= ? AND undone_at IS NULL ORDER BY id",
                               [since])
         names = [d[0] for d in cur.description]
-        return [dict(zip(names, r)) for r in cur.fetchall()]
+        return [FigureRecord.from_row(names, r) for r in cur.fetchall()]
 
     # -- the inbox of incoming updates ------------------------------------------------------------------
     def inbox_add(self, update_id: int, raw: str) -> bool:

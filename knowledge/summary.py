@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .figures import FigureRecord
 from .metrics import Metric, Progress, Registry, describe
 
 
@@ -35,21 +36,22 @@ class Summary:
     """What a day's summary holds."""
 
     day: dt.date
-    new_figures: list[tuple[dict, Progress]] = field(default_factory=list)
+    new_figures: list[tuple[FigureRecord, Progress]] = field(default_factory=list)
     behind: list[Behind] = field(default_factory=list)
     announcements: list[str] = field(default_factory=list)
 
 
-def build_summary(registry: Registry, day: dt.date, recent: list[dict], figures_of: dict[str, list[dict]],
+def build_summary(registry: Registry, day: dt.date, recent: list[FigureRecord],
+                  figures_of: dict[str, list[FigureRecord]],
                   announcements: list[str], top: int = 3) -> Summary:
     """Figures logged in the last day (with where each metric now stands), the targets furthest behind the
     share of the year gone by, and the day's announcements."""
     summary = Summary(day=day, announcements=announcements)
-    def of(key: str) -> list[dict]:
+    def of(key: str) -> list[FigureRecord]:
         return figures_of.get(key, [])
 
     for row in recent:
-        metric = registry.get(row["metric"])
+        metric = registry.get(row.metric)
         if metric is not None:
             summary.new_figures.append((row, registry.current(metric, of)))
     start = dt.date(day.year, 1, 1)
@@ -71,7 +73,7 @@ def build_summary(registry: Registry, day: dt.date, recent: list[dict], figures_
     return summary
 
 
-def figure_line(row: dict, progress: Progress) -> str:
+def figure_line(row: FigureRecord, progress: Progress) -> str:
     """"Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha (Còn Nàn)"."""
     line = describe(progress)
-    return f"{line} ({row['village']})" if row.get("village") else line
+    return f"{line} ({row.village})" if row.village else line

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from handlers.official import bar_colour
+from knowledge.figures import FigureRecord
 from knowledge.metrics import Registry, describe
 from knowledge.summary import build_summary
 
@@ -21,9 +22,10 @@ REGISTRY = Registry.load()
 GREEN = "#2e7d32"
 
 
-def figure(metric: str, value: float, at: float | None = None, village: str | None = None, n: int = 1) -> dict:
-    return {"id": n, "metric": metric, "value": value, "status": None, "village": village,
-            "created_at": time.time() if at is None else at, "undone_at": None}
+def figure(metric: str, value: float, at: float | None = None, village: str | None = None,
+           n: int = 1) -> FigureRecord:
+    return FigureRecord(id=n, metric=metric, value=value, status=None, unit=None, village=village, raw=None,
+                        user_id=1, user_name=None, created_at=time.time() if at is None else at)
 
 
 def test_every_metric_says_its_direction_its_kind_of_figure_and_its_parts():
@@ -102,7 +104,7 @@ async def test_the_preview_of_a_poverty_rate_says_it_misses_its_ceiling(staffed)
 async def test_progress_of_the_herd_follows_a_logged_part(staffed):
     await staffed.log("trâu 150", OFFICIAL)
     [row] = staffed.store.figures()
-    assert row["metric"] == "dan_trau"  # the part, not the whole herd
+    assert row.metric == "dan_trau"  # the part, not the whole herd
     [text] = texts(await staffed.say("/tiendo", OFFICIAL))
     assert "Đàn gia súc (trâu, bò, ngựa, dê): 569 con (cộng từ các thành phần)" in text, text
     assert "Đàn trâu: 150 con" in text
@@ -111,3 +113,42 @@ async def test_progress_of_the_herd_follows_a_logged_part(staffed):
 async def test_a_logged_part_confirms_with_the_part(staffed):
     text, _, _ = preview_of(await staffed.say("/capnhat bò 70", OFFICIAL))
     assert "<b>Đàn bò</b>" in text
+
+
+def test_the_store_returns_one_typed_frozen_figure_record(tmp_path):
+    """Issue 12 item 8: a figure is one dataclass, from every query that returns figures, not a dict by key."""
+    import dataclasses
+
+    from knowledge.store import Store
+
+    store = Store(tmp_path / "f.db")
+    store.open_pending("t1", 7, {"metric": "dan_lon", "value": 610, "status": None, "unit": "con", "village": None,
+                                 "raw": "dan lon 610"})
+    figure_id, _ = store.confirm_figure("t1", "A")
+    found = [store.figure(figure_id), store.figure_by_request("t1"), *store.figures(), *store.figures("dan_lon"),
+             *store.figures_since(0), store.last_figure(7)]
+    assert all(isinstance(f, FigureRecord) for f in found) and len({f.id for f in found}) == 1
+    record = found[0]
+    assert (record.metric, record.value, record.unit, record.user_id, record.user_name, record.live) == (
+        "dan_lon", 610, "con", 7, "A", True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.value = 1  # type: ignore[misc]
+    undone = store.undo_figure(figure_id, 7)
+    assert isinstance(undone, FigureRecord) and not undone.live and undone.undone_by == 7
+    store.close()
+
+
+def test_authorisation_lives_in_one_module_the_handlers_import():
+    """Issue 12 item 8: role and allowed are handlers.auth's; the handlers that guard import them from there."""
+    from pathlib import Path
+
+    import handlers.auth as auth
+    import handlers.broadcast as broadcast
+    import handlers.official as official
+    import handlers.teaching as teaching
+
+    for module in (official, broadcast, teaching):
+        assert module.allowed is auth.allowed, module.__name__
+    assert official.role is auth.role and broadcast.may_press is auth.may_press
+    source = Path(official.__file__).read_text(encoding="utf-8")
+    assert "def allowed(" not in source and "def role(" not in source

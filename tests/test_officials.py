@@ -255,9 +255,9 @@ async def test_preview_then_confirm_writes_exactly_one_figure(staffed):
     assert edit["text"] == "Đã lưu.\nTrồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha"
     assert [c["method"] for c in calls].count("answerCallbackQuery") == 1
     [row] = staffed.store.figures()
-    assert (row["metric"], row["value"], row["unit"], row["village"], row["status"]) == ("trong_rung", 12.5, "ha",
+    assert (row.metric, row.value, row.unit, row.village, row.status) == ("trong_rung", 12.5, "ha",
                                                                                          None, None)
-    assert (row["request"], row["user_id"], row["user_name"], row["raw"]) == (token, OFFICIAL, "Nguyễn Văn A",
+    assert (row.request, row.user_id, row.user_name, row.raw) == (token, OFFICIAL, "Nguyễn Văn A",
                                                                               "trong rung 12,5 ha")
     assert staffed.store.pending(token)[2] == "done"
 
@@ -300,11 +300,11 @@ async def test_a_lost_confirmation_is_given_on_the_next_press(staffed):
     staffed.api._api_editMessageText = unreachable  # type: ignore[method-assign]
     calls = await staffed.press(f"ok:{token}", OFFICIAL, message_id)
     assert [t for t in texts(calls)] == ["Xin lỗi, đã có lỗi khi xử lý tin nhắn này. Bạn thử lại sau ít phút nhé."]
-    assert [f["request"] for f in staffed.store.figures()] == [token]  # written before anything was said
+    assert [f.request for f in staffed.store.figures()] == [token]  # written before anything was said
     staffed.api._api_editMessageText = working  # type: ignore[method-assign]
     [text] = texts(await staffed.press(f"ok:{token}", OFFICIAL, message_id))
     assert "đã được lưu trước đó" in text
-    assert [f["request"] for f in staffed.store.figures()] == [token]
+    assert [f.request for f in staffed.store.figures()] == [token]
 
 
 async def test_an_unknown_token_is_expired(staffed):
@@ -321,8 +321,8 @@ async def test_another_official_cannot_confirm_my_preview_but_the_admin_can(staf
     assert REFUSED in texts(stranger)[0] and staffed.store.figures() == []
     assert "Đã lưu." in texts(await staffed.press(f"ok:{token}", ADMIN, message_id))[0]
     [row] = staffed.store.figures()
-    assert row["user_id"] == OFFICIAL and row["request"] == token
-    assert row["user_name"] == staffed.store.name_of(OFFICIAL)  # the official's figure, not the admin's name
+    assert row.user_id == OFFICIAL and row.request == token
+    assert row.user_name == staffed.store.name_of(OFFICIAL)  # the official's figure, not the admin's name
 
 
 async def test_a_preview_survives_a_restart(kb, tmp_path):
@@ -331,7 +331,7 @@ async def test_a_preview_survives_a_restart(kb, tmp_path):
         _, message_id, token = await first.preview("trong rung 4 ha", OFFICIAL)
     async with Desk(kb, tmp_path / "bot.db") as second:
         assert "Đã lưu." in texts(await second.press(f"ok:{token}", OFFICIAL, message_id))[0]
-        assert [f["request"] for f in second.store.figures()] == [token]
+        assert [f.request for f in second.store.figures()] == [token]
 
 
 @pytest.mark.parametrize(("typed", "wanted"), [
@@ -356,7 +356,7 @@ async def test_an_unusual_figure_is_previewed_with_a_warning(staffed):
     text, message_id, token = await staffed.preview("đàn lợn 100.000", OFFICIAL)
     assert "100.000 con" in text and "⚠️" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert staffed.store.figures()[0]["value"] == 100_000
+    assert staffed.store.figures()[0].value == 100_000
 
 
 # -- asking rather than guessing ---------------------------------------------------------------------------
@@ -371,7 +371,7 @@ async def test_an_ambiguous_number_asks_and_the_choice_leads_to_a_preview(staffe
     text, message_id, token = preview_of(await staffed.press(pick, OFFICIAL))
     assert f"<b>Đàn lợn</b> = {shown}" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert [(f["metric"], f["value"]) for f in staffed.store.figures()] == [("dan_lon", value)]
+    assert [(f.metric, f.value) for f in staffed.store.figures()] == [("dan_lon", value)]
 
 
 async def test_an_ambiguous_name_asks_which_metric(staffed):
@@ -381,7 +381,7 @@ async def test_an_ambiguous_name_asks_which_metric(staffed):
     text, message_id, token = preview_of(await staffed.press("cm:dan_gia_suc", OFFICIAL))
     assert "<b>Đàn gia súc (trâu, bò, ngựa, dê)</b> = 600 con" in text and "100 % chỉ tiêu 600 con" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert [(f["metric"], f["value"]) for f in staffed.store.figures()] == [("dan_gia_suc", 600)]
+    assert [(f.metric, f.value) for f in staffed.store.figures()] == [("dan_gia_suc", 600)]
 
 
 async def test_an_ambiguous_name_and_number_asks_both(staffed):
@@ -405,7 +405,7 @@ async def test_guided_update_of_a_commune_figure(staffed):
     text, message_id, token = preview_of(await staffed.say("12,5", OFFICIAL))
     assert "Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha" in text
     assert "Đã lưu." in texts(await staffed.press(f"ok:{token}", OFFICIAL, message_id))[0]
-    assert [(f["metric"], f["value"], f["village"]) for f in staffed.store.figures()] == [("trong_rung", 12.5, None)]
+    assert [(f.metric, f.value, f.village) for f in staffed.store.figures()] == [("trong_rung", 12.5, None)]
 
 
 async def test_guided_update_asks_the_village_of_a_per_village_figure(staffed):
@@ -420,7 +420,7 @@ async def test_guided_update_asks_the_village_of_a_per_village_figure(staffed):
     assert "thêm 26,7 tấn (Còn Nàn)" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
     [row] = staffed.store.figures()
-    assert (row["metric"], row["value"], row["unit"], row["village"]) == ("xi_mang_gtnt", 26.7, "tấn", "Còn Nàn")
+    assert (row.metric, row.value, row.unit, row.village) == ("xi_mang_gtnt", 26.7, "tấn", "Còn Nàn")
 
 
 async def test_guided_update_with_the_village_typed_skips_the_question(staffed):
@@ -436,7 +436,7 @@ async def test_guided_update_of_a_status(staffed):
     text, message_id, token = preview_of(await staffed.say("đạt", OFFICIAL))
     assert "<b>Chuẩn quốc gia về y tế xã</b> = đạt" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert [(f["metric"], f["status"], f["value"]) for f in staffed.store.figures()] == [("y_te_chuan", "đạt", None)]
+    assert [(f.metric, f.status, f.value) for f in staffed.store.figures()] == [("y_te_chuan", "đạt", None)]
 
 
 @pytest.mark.parametrize("key", ["pcgd_mam_non", "pcgd_tieu_hoc", "pcgd_thcs", "xoa_mu_chu"])
@@ -447,7 +447,7 @@ async def test_guided_update_of_a_status_whose_name_has_a_digit(staffed, key):
     text, message_id, token = preview_of(await staffed.say("đạt", OFFICIAL))
     assert f"<b>{staffed.registry.get(key).name}</b> = đạt" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert [(f["metric"], f["status"]) for f in staffed.store.figures()] == [(key, "đạt")]
+    assert [(f.metric, f.status) for f in staffed.store.figures()] == [(key, "đạt")]
 
 
 async def test_guided_update_explains_a_wrong_unit_and_asks_again(staffed):
@@ -494,17 +494,17 @@ async def test_undo_is_ones_own_last_figure_and_the_admin_can_undo_anyones(staff
     text = await staffed.undo(OFFICIAL)
     assert text.startswith("Đã hoàn tác: Trồng rừng mới 10 ha (ghi lúc ") and "giữ cả hai" in text
     assert texts(await staffed.say("/hoantac", OFFICIAL)) == ["Không có số liệu nào của bạn để hoàn tác."]
-    rows = {f["request"]: f for f in staffed.store.figures()}
-    assert rows[mine]["undone_by"] == OFFICIAL and rows[theirs]["undone_at"] is None  # not someone else's
+    rows = {f.request: f for f in staffed.store.figures()}
+    assert rows[mine].undone_by == OFFICIAL and rows[theirs].undone_at is None  # not someone else's
 
     newest = await staffed.log("trong rung 5 ha", OFFICIAL)
     assert (await staffed.undo(ADMIN)).startswith("Đã hoàn tác: Trồng rừng mới 5 ha")
     assert (await staffed.undo(ADMIN)).startswith("Đã hoàn tác: Đàn lợn 610 con")
-    rows = {f["request"]: f for f in staffed.store.figures()}
-    assert rows[newest]["undone_by"] == ADMIN and rows[theirs]["undone_by"] == ADMIN
+    rows = {f.request: f for f in staffed.store.figures()}
+    assert rows[newest].undone_by == ADMIN and rows[theirs].undone_by == ADMIN
     assert len(rows) == 3  # the log keeps every figure
     assert [r["detail"] for r in staffed.store.audit_log() if r["action"] == "undo"] == [
-        str(rows[theirs]["id"]), str(rows[newest]["id"]), str(rows[mine]["id"])]
+        str(rows[theirs].id), str(rows[newest].id), str(rows[mine].id)]
     assert staffed.store.figures(include_undone=False) == []
 
 
@@ -516,14 +516,14 @@ async def test_history_lists_who_when_and_what_was_undone(staffed):
     await staffed.log("an ninh dat", OFFICIAL2, name="Hoàng Thị C")
     await staffed.undo(OFFICIAL)
     [text] = texts(await staffed.say("/lichsu", OFFICIAL))
-    rows = {f["metric"]: f for f in staffed.store.figures()}
+    rows = {f.metric: f for f in staffed.store.figures()}
     lines = text.split("\n")
     assert lines[0] == "<b>Cập nhật gần đây</b>"
     assert lines[1:] == [
-        f"{when(rows['an_ninh']['created_at'])} — Hoàng Thị C: An ninh chính trị, trật tự an toàn xã hội đạt",
-        f"{when(rows['xi_mang_gtnt']['created_at'])} — Hoàng Thị C: Xi măng làm đường giao thông nông thôn đã sử "
+        f"{when(rows['an_ninh'].created_at)} — Hoàng Thị C: An ninh chính trị, trật tự an toàn xã hội đạt",
+        f"{when(rows['xi_mang_gtnt'].created_at)} — Hoàng Thị C: Xi măng làm đường giao thông nông thôn đã sử "
         f"dụng 26,7 tấn (Còn Nàn)",
-        f"{when(rows['trong_rung']['created_at'])} — Nguyễn Văn A: Trồng rừng mới 10 ha <i>(đã hoàn tác)</i>",
+        f"{when(rows['trong_rung'].created_at)} — Nguyễn Văn A: Trồng rừng mới 10 ha <i>(đã hoàn tác)</i>",
     ]
     [only] = texts(await staffed.say("/lichsu trong rung", OFFICIAL))
     assert "Trồng rừng mới" in only and "Xi măng" not in only and "An ninh" not in only
@@ -549,13 +549,13 @@ async def test_export_sends_csv_and_xlsx_holding_the_rows(staffed):
     rows = list(csv.reader(io.StringIO(files["figures.csv"].decode("utf-8-sig"))))
     assert rows[0] == FIGURE_COLUMNS and len(rows) == 1 + len(figures) == 3
     by_id = {r[0]: dict(zip(FIGURE_COLUMNS, r)) for r in rows[1:]}
-    ids = {f["request"]: str(f["id"]) for f in figures}
+    ids = {f.request: str(f.id) for f in figures}
     one, two = by_id[ids[first]], by_id[ids[second]]
     assert (one["metric"], float(one["value"]), one["unit"], one["user_name"], one["undone_at"]) == (
         "trong_rung", 12.5, "ha", "Nguyễn Văn A", "")
     assert (two["metric"], two["village"], two["user_id"], two["user_name"]) == (
         "xi_mang_gtnt", "Còn Nàn", str(OFFICIAL2), "Hoàng Thị C")
-    assert two["undone_at"] != "" and two["created_at"] == when(figures[0]["created_at"])
+    assert two["undone_at"] != "" and two["created_at"] == when(figures[0].created_at)
 
     audit_rows = list(csv.reader(io.StringIO(files["audit.csv"].decode("utf-8-sig"))))
     assert audit_rows[0] == AUDIT_COLUMNS and len(audit_rows) == 1 + len(audit)
@@ -659,9 +659,9 @@ async def test_two_officials_confirming_at_the_same_moment_both_land(concurrent)
     assert {c.params["message_id"] for c in calls if c.method == "editMessageText"} == {mid_a, mid_b}
     edits = [c.params["text"] for c in calls if c.method == "editMessageText"]
     assert len(edits) == 2 and all(t.startswith("Đã lưu.") for t in edits), edits
-    rows = sorted(concurrent.store.figures(), key=lambda f: f["id"])
-    assert {r["request"] for r in rows} == {token_a, token_b}
-    assert rows[0]["id"] < rows[1]["id"] and rows[0]["created_at"] <= rows[1]["created_at"]
+    rows = sorted(concurrent.store.figures(), key=lambda f: f.id)
+    assert {r.request for r in rows} == {token_a, token_b}
+    assert rows[0].id < rows[1].id and rows[0].created_at <= rows[1].created_at
     # no lost update: whichever wrote second saw both figures in its total (mode "add")
     assert any("20 ha → 40 % chỉ tiêu 50 ha" in t for t in edits), edits
     assert not [r for r in concurrent.store.audit_log() if r["action"] == "figure" and not r["allowed"]]
@@ -676,7 +676,7 @@ async def test_a_double_tap_confirmed_concurrently_is_written_once(concurrent):
     edits = sorted(c.params["text"].split("\n")[0] for c in concurrent.api.calls[before:]
                    if c.method == "editMessageText")
     assert edits == ["Số liệu này đã được lưu trước đó (không lưu thêm lần nữa).", "Đã lưu."]
-    assert [f["request"] for f in concurrent.store.figures()] == [token]
+    assert [f.request for f in concurrent.store.figures()] == [token]
 
 
 async def test_many_officials_at_once_lose_nothing(concurrent):
@@ -688,8 +688,8 @@ async def test_many_officials_at_once_lose_nothing(concurrent):
     await asyncio.gather(*(concurrent.process(concurrent.callback(f"ok:{token}", user, mid))
                            for user, (_, mid, token) in zip(officials, previews)))
     rows = concurrent.store.figures()
-    assert sorted(r["request"] for r in rows) == sorted(token for _, _, token in previews)
-    assert sum(r["value"] for r in rows) == sum(range(1, 21))
+    assert sorted(r.request for r in rows) == sorted(token for _, _, token in previews)
+    assert sum(r.value for r in rows) == sum(range(1, 21))
     progress = concurrent.registry.progress(concurrent.registry.get("trong_rung"), rows)
     assert progress.value == 210 and progress.updates == 20
 

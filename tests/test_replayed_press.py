@@ -35,7 +35,7 @@ async def test_a_late_confirmation_still_saves_and_says_so(staffed):
     too_old(staffed)
     said = texts(await staffed.press(f"ok:{token}", OFFICIAL, message_id))
     assert said and said[0].startswith("Đã lưu.") and APOLOGY not in " ".join(said), said
-    assert [f["request"] for f in staffed.store.figures()] == [token]
+    assert [f.request for f in staffed.store.figures()] == [token]
 
 
 async def test_a_late_press_on_a_message_that_cannot_be_edited_gets_a_new_message(staffed):
@@ -45,7 +45,7 @@ async def test_a_late_press_on_a_message_that_cannot_be_edited_gets_a_new_messag
     calls = await staffed.press(f"ok:{token}", OFFICIAL, message_id)
     sent = [c["text"] for c in calls if c["method"] == "sendMessage"]
     assert len(sent) == 1 and sent[0].startswith("Đã lưu.") and APOLOGY not in sent[0], texts(calls)
-    assert [f["request"] for f in staffed.store.figures()] == [token]
+    assert [f.request for f in staffed.store.figures()] == [token]
 
 
 async def test_every_kind_of_button_survives_a_refused_answer(staffed):

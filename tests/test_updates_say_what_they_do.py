@@ -15,7 +15,7 @@ kb, desk, staffed = test_officials.kb, test_officials.desk, test_officials.staff
 
 
 def values(store, metric: str) -> list[float]:
-    return [f["value"] for f in store.figures(metric)][::-1]  # oldest first
+    return [f.value for f in store.figures(metric)][::-1]  # oldest first
 
 
 @pytest.mark.parametrize(("typed", "line", "stored"), [
@@ -83,7 +83,7 @@ async def test_a_part_updates_the_part_and_the_whole_follows(staffed):
     assert lines[0] == "Sẽ lưu: <b>Đàn trâu</b> = 150 con (Toàn xã)", text
     assert "Đàn gia súc (trâu, bò, ngựa, dê): 569 con (cộng từ các thành phần) → 95 % chỉ tiêu 600 con" in lines
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
-    assert [(f["metric"], f["value"]) for f in staffed.store.figures()] == [("dan_trau", 150)]  # the herd kept
+    assert [(f.metric, f.value) for f in staffed.store.figures()] == [("dan_trau", 150)]  # the herd kept
     text, _, _ = await staffed.preview("trâu thêm 10", OFFICIAL)
     assert text.startswith("Sẽ lưu: <b>Đàn trâu</b>: 150 → 160 con (+10)") and "579 con" in text, text
 
@@ -99,7 +99,7 @@ async def test_an_unknown_village_is_asked_about_never_the_whole_commune(staffed
     assert "thêm 5 tấn (Bản Đon)" in text
     await staffed.press(f"ok:{token}", OFFICIAL, message_id)
     [row] = staffed.store.figures()
-    assert (row["metric"], row["value"], row["village"]) == ("xi_mang_gtnt", 5, "Bản Đon")
+    assert (row.metric, row.value, row.village) == ("xi_mang_gtnt", 5, "Bản Đon")
 
 
 async def test_an_unknown_village_typed_in_lower_case_is_asked_about_too(staffed):
@@ -113,16 +113,16 @@ async def test_undo_shows_what_it_will_undo_and_asks_first(staffed):
     [question] = texts(calls)
     [figure] = staffed.store.figures()
     assert question.startswith("Sẽ hoàn tác: Đàn lợn 610 con (do Nguyễn Văn A ghi lúc ") and "chắc" in question
-    assert buttons(calls) == [("↩️ Hoàn tác", f"uo:{figure['id']}"), ("✖️ Giữ nguyên", f"ux:{figure['id']}")]
+    assert buttons(calls) == [("↩️ Hoàn tác", f"uo:{figure.id}"), ("✖️ Giữ nguyên", f"ux:{figure.id}")]
     assert staffed.store.figures(include_undone=False) != []  # nothing undone by asking
-    assert texts(await staffed.press(f"ux:{figure['id']}", OFFICIAL)) == ["Đã giữ nguyên, không hoàn tác gì."]
-    assert staffed.store.figures()[0]["undone_at"] is None
-    other = await staffed.press(f"uo:{figure['id']}", OFFICIAL2)
-    assert "của cán bộ khác" in texts(other)[0] and staffed.store.figures()[0]["undone_at"] is None
-    assert REFUSED in texts(await staffed.press(f"uo:{figure['id']}", 4004))[0]
-    [done] = texts(await staffed.press(f"uo:{figure['id']}", OFFICIAL))
+    assert texts(await staffed.press(f"ux:{figure.id}", OFFICIAL)) == ["Đã giữ nguyên, không hoàn tác gì."]
+    assert staffed.store.figures()[0].undone_at is None
+    other = await staffed.press(f"uo:{figure.id}", OFFICIAL2)
+    assert "của cán bộ khác" in texts(other)[0] and staffed.store.figures()[0].undone_at is None
+    assert REFUSED in texts(await staffed.press(f"uo:{figure.id}", 4004))[0]
+    [done] = texts(await staffed.press(f"uo:{figure.id}", OFFICIAL))
     assert done.startswith("Đã hoàn tác: Đàn lợn 610 con")
-    assert texts(await staffed.press(f"uo:{figure['id']}", OFFICIAL)) == ["Số liệu này đã được hoàn tác trước đó."]
+    assert texts(await staffed.press(f"uo:{figure.id}", OFFICIAL)) == ["Số liệu này đã được hoàn tác trước đó."]
     assert [r["action"] for r in staffed.store.audit_log()].count("undo") == 1
 
 

@@ -1,0 +1,41 @@
+"""One logged figure, as the store returns it: the one shape every caller reads, instead of a dict by key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+
+
+@dataclass(frozen=True)
+class FigureRecord:
+    """A row of the append-only ``figures`` log. ``value`` is in the metric's unit (a cumulative metric's
+    addition, a level's new figure); ``status`` is a status metric's value; undone rows stay in the log."""
+
+    id: int
+    metric: str
+    value: float | None
+    status: str | None
+    unit: str | None
+    village: str | None
+    raw: str | None
+    user_id: int
+    user_name: str | None
+    created_at: float
+    undone_at: float | None = None
+    undone_by: int | None = None
+    request: str | None = None
+
+    @classmethod
+    def from_row(cls, names: Sequence[str], row: Sequence[object]) -> FigureRecord:
+        """From a ``SELECT * FROM figures`` row and its column names (columns it does not know are left out)."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{n: v for n, v in zip(names, row) if n in known})  # type: ignore[arg-type]
+
+    @property
+    def live(self) -> bool:
+        """Not undone."""
+        return self.undone_at is None
+
+    def as_dict(self) -> dict[str, object]:
+        """For a table writer (the CSV and XLSX exports), by column name."""
+        return asdict(self)
