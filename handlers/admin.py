@@ -1,4 +1,5 @@
-"""Admins: /canbo them|xoa|ds (/officials add|remove|list), also by replying to a forwarded message."""
+"""Admins: /canbo them|xoa|ds (/officials add|remove|list), also by replying to a forwarded message; /lienhe
+(/contacts) sets the commune's contacts over commune.yaml's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes
 
+from knowledge.kb import CONTACT_KEYS
+
 from . import citizen, official
 from .common import SERVICES_KEY, Services, esc, lang_of, logged, send_html, services, tr
 from .official import allowed
@@ -15,6 +18,7 @@ from .official import allowed
 ADD = {"them", "thêm", "add"}
 REMOVE = {"xoa", "xóa", "xoá", "remove", "del"}
 LIST = {"ds", "danh", "list"}
+CONTACT_VALUE_MAX = 300  # characters: an address or "Ông …, công chức địa chính, 09…" fits
 
 
 def _target(update: Update, args: list[str]) -> tuple[int | None, str | None]:
@@ -63,6 +67,46 @@ async def cmd_officials(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await send_html(update, context, tr(lang, "officials.removed", user=user_id))
 
 
+@logged("/lienhe")
+async def cmd_contacts(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/lienhe: the contacts in use; /lienhe <key> <value> sets one; /lienhe <key> - goes back to the file's."""
+    if not await allowed(update, context, "lienhe", roles=("admin",)):
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    args = list(context.args or [])
+    names = ", ".join(CONTACT_KEYS)
+    if not args:
+        stored = s.store.contacts()
+        lines = [tr(lang, "lienhe.list")]
+        for key in CONTACT_KEYS:
+            value = s.kb.contact_value(key)
+            shown = esc(value) if value else tr(lang, "lienhe.unset")
+            mark = " " + tr(lang, "lienhe.from_chat") if key in stored else ""
+            lines.append(f"• <code>{key}</code>: {shown}{mark}")
+        await send_html(update, context, "\n".join(lines) + "\n\n" + tr(lang, "lienhe.usage", keys=names))
+        return
+    key = args[0].lower()
+    value = " ".join(" ".join(args[1:]).split())
+    if key not in CONTACT_KEYS:
+        await send_html(update, context, tr(lang, "lienhe.bad_key", item=key[:40], keys=names))
+        return
+    if not value:
+        await send_html(update, context, tr(lang, "lienhe.usage", keys=names))
+        return
+    if len(value) > CONTACT_VALUE_MAX:
+        await send_html(update, context, tr(lang, "lienhe.too_long", limit=CONTACT_VALUE_MAX))
+        return
+    admin = update.effective_user.id if update.effective_user else None
+    s.store.set_contact(key, None if value == "-" else value, admin)  # committed before the admin is told
+    s.kb.set_contacts(s.store.contacts())
+    if value == "-":
+        current = s.kb.contact_value(key) or tr(lang, "lienhe.unset")
+        await send_html(update, context, tr(lang, "lienhe.cleared", item=key, value=current))
+    else:
+        await send_html(update, context, tr(lang, "lienhe.saved", item=key, value=value))
+
+
 async def show_menu(application: Application, user_id: int, role: str | None) -> None:
     """The command menu in that person's private chat: the officials' (and admins') commands, or the default."""
     scope = BotCommandScopeChat(user_id)
@@ -79,7 +123,7 @@ async def show_menu(application: Application, user_id: int, role: str | None) ->
 
 
 def admin_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand("canbo", tr(lang, "cmd.canbo"))]
+    return [BotCommand("canbo", tr(lang, "cmd.canbo")), BotCommand("lienhe", tr(lang, "cmd.lienhe"))]
 
 
 async def register_menus(application: Application) -> None:
@@ -96,4 +140,4 @@ def services_of(application: Application) -> Services:
 
 
 def handlers() -> Sequence[BaseHandler]:
-    return [CommandHandler(["canbo", "officials"], cmd_officials)]
+    return [CommandHandler(["canbo", "officials"], cmd_officials), CommandHandler(["lienhe", "contacts"], cmd_contacts)]

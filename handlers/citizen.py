@@ -1,5 +1,6 @@
-"""What every citizen can do: ask (free text, /hoi, buttons), /start, /trogiup, /chitieu, /trocap, /thutuc,
-/ngonngu. Each handler parses the update, asks the knowledge base, and replies with strings from locales/."""
+"""What every citizen can do: ask (free text, /hoi, buttons), /start (with its deep links), /trogiup, /chitieu,
+/trocap, /thutuc, /ngonngu. Each handler parses the update, asks the knowledge base, and replies with strings
+from locales/."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ from telegram.ext import (
 
 from knowledge.answer import Reply
 from knowledge.faq import FaqEntry
-from knowledge.i18n import LANGS
-from knowledge.kb import answer_label
+from knowledge.i18n import LANGS, keys
+from knowledge.kb import KnowledgeBase, answer_label, render_card
+from knowledge.procedures import ProcedureCard, by_deep_link
 from knowledge.text import fold
 
 from .common import (
@@ -57,7 +59,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}
-OWN_WORDING = {"procedure", "smalltalk", "handoff"}
+OWN_WORDING = {"procedure", "smalltalk", "handoff", "contact"}
 
 
 # -- answering -------------------------------------------------------------------------------------
@@ -85,6 +87,8 @@ def reply_buttons(reply: Reply, lang: str, context: ContextTypes.DEFAULT_TYPE) -
     if reply.kind == "answer" and reply.passage_key:
         sid = short_key(reply.passage_key)
         rows.append([(tr(lang, "answer.full_button"), f"full:{sid}"), ("👍", f"fb:1:{sid}"), ("👎", f"fb:0:{sid}")])
+    if reply.kind == "contact" and (card := kb.card(reply.card_id)) is not None:  # "gặp ai để làm sổ đỏ"
+        rows.append([(button_label(card.english.title if lang == "en" else card.title), f"pc:{card.id}")])
     for question in reply.suggestions[:3]:
         entry = kb.faq_by_question.get(question)
         if entry is not None:
@@ -161,17 +165,76 @@ async def cmd_ask(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @logged("/start")
 async def cmd_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/start, /trogiup: who the bot is, what it knows, example questions as buttons."""
+    """/start: who the bot is, example questions as buttons; /start <payload> (a QR code's deep link) opens
+    the place it names instead."""
+    payload = (context.args or [""])[0]
+    if payload and await _open_deep_link(update, context, payload):
+        return
     lang = lang_of(update, context)
     kb = services(context).kb
     user = update.effective_user
-    stats = kb.stats()
     text = "\n\n".join([
-        tr(lang, "start.greeting", name=user.first_name if user else "", commune=stats["commune"]),
-        tr(lang, "start.knows", **{k: v for k, v in stats.items() if k != "commune"}),
+        tr(lang, "start.greeting", name=user.first_name if user else "", commune=kb.stats()["commune"]),
+        tr(lang, "start.knows"),
     ])
     rows = [[(button_label(tr(lang, f"examples.{i}")), f"ex:{i}")] for i in range(1, EXAMPLES + 1)]
     await send_html(update, context, text + "\n\n" + tr(lang, "start.commands"), keyboard(rows))
+
+
+@logged("/trogiup")
+async def cmd_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/trogiup: how to use the bot — what to type, the commands, where answers come from, whom to contact."""
+    lang = lang_of(update, context)
+    kb = services(context).kb
+    await send_html(update, context, tr(lang, "help.text") + "\n\n" + esc(kb.contact(lang)))
+
+
+async def _open_deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> bool:
+    """``thutuc_<slug>``: that card; ``phananh``: how to report a problem; ``hoi_<topic>``: that topic's
+    menu. False for a payload that names nothing known (the caller greets as usual)."""
+    kb = services(context).kb
+    lang = lang_of(update, context)
+    note(kind=f"/start {payload.split('_')[0][:20]}")  # the kind of link, not what it names
+    card = by_deep_link(kb.cards, payload)
+    if card is not None:
+        await _show_card(update, context, card, lang)
+        return True
+    if payload == "phananh":
+        await send_html(update, context, tr(lang, "start.report") + "\n" + esc(kb.contact(lang)))
+        return True
+    if payload.startswith("hoi_"):
+        return await _open_topic(update, context, payload.removeprefix("hoi_"), lang)
+    return False
+
+
+async def _open_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, slug: str, lang: str) -> bool:
+    """``hoi_<topic>``: a command's menu (thutuc, trocap, chitieu), a procedure topic (hotich, datdai…), or a
+    topic of the curated subsidies and procedures."""
+    if slug == "thutuc":
+        await _show_card_topics(update, context, edit=False)
+    elif slug in BROWSE_KINDS:
+        await _show_topics(update, context, slug, edit=False)
+    elif slug == "chitieu":
+        await cmd_targets(update, context)
+    elif (index := _topic_index([t for t, _ in _card_topics(services(context).kb)], slug)) is not None:
+        await _show_card_topic(update, context, index, lang)
+    else:
+        for command, kind in BROWSE_KINDS.items():
+            index = _topic_index([t for t, _ in _topics(context, kind)], slug)
+            if index is not None:
+                await _show_topic(update, context, f"{command}:{index}", lang)
+                return True
+        return False
+    return True
+
+
+def topic_slug(topic: str) -> str:
+    """A topic as a deep link writes it: "hộ tịch" → "hotich", "khiếu nại, tố cáo" → "khieunaitocao"."""
+    return re.sub(r"[^a-z0-9]", "", fold(topic))
+
+
+def _topic_index(topics: list[str], slug: str) -> int | None:
+    return next((i for i, topic in enumerate(topics) if topic_slug(topic) == slug), None)
 
 
 # -- targets ---------------------------------------------------------------------------------------
@@ -206,6 +269,8 @@ async def _show_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, comma
         await send_html(update, context, tr(lang, "browse.empty"), edit=edit)
         return
     rows = [[(button_label(topic), f"bt:{command}:{i}")] for i, (topic, _) in enumerate(topics)]
+    if command == "thutuc" and services(context).kb.cards:
+        rows.append([(tr(lang, "browse.back"), "pk")])  # back to the procedure cards, which /thutuc shows first
     await send_html(update, context, title, keyboard(rows), edit=edit)
 
 
@@ -217,8 +282,68 @@ async def cmd_subsidies(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 @logged("/thutuc")
 async def cmd_procedures(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/thutuc: procedures by topic."""
-    await _show_topics(update, context, "thutuc", edit=False)
+    """/thutuc: the procedure cards by topic, then the plan's own answers about procedures."""
+    await _show_card_topics(update, context, edit=False)
+
+
+# -- procedure cards ------------------------------------------------------------------------------
+
+def _card_topics(kb: KnowledgeBase) -> list[tuple[str, list[ProcedureCard]]]:
+    """The cards grouped by topic, in the order the cards file lists them."""
+    topics: dict[str, list[ProcedureCard]] = {}
+    for card in kb.cards:
+        topics.setdefault(card.topic or "…", []).append(card)
+    return list(topics.items())
+
+
+def _topic_label(topic: str, lang: str) -> str:
+    """A topic in the asker's language: the locale's name for it ("topic.hotich"), else as the file writes it."""
+    key = f"topic.{topic_slug(topic)}"
+    if lang != "vi" and key in keys(lang):
+        return tr(lang, key)
+    return topic[:1].upper() + topic[1:]
+
+
+async def _show_card_topics(update: Update, context: ContextTypes.DEFAULT_TYPE, edit: bool) -> None:
+    lang = lang_of(update, context)
+    topics = _card_topics(services(context).kb)
+    if not topics:  # a knowledge base without cards: the plan's answers are what there is
+        await _show_topics(update, context, "thutuc", edit=edit)
+        return
+    rows = [[(button_label(_topic_label(topic, lang)), f"pt:{i}")] for i, (topic, _) in enumerate(topics)]
+    if _topics(context, "procedure"):
+        rows.append([(tr(lang, "browse.plan_procedures"), "br:thutuc")])
+    await send_html(update, context, tr(lang, "browse.cards"), keyboard(rows), edit=edit)
+
+
+async def _show_card_topic(update: Update, context: ContextTypes.DEFAULT_TYPE, index: int, lang: str) -> None:
+    topics = _card_topics(services(context).kb)
+    if not 0 <= index < len(topics):
+        await invalid_button(update, context)
+        return
+    topic, cards = topics[index]
+    rows = [[(button_label(card.english.title if lang == "en" else card.title), f"pc:{card.id}")] for card in cards]
+    rows.append([(tr(lang, "browse.back"), "pk")])
+    await send_html(update, context, tr(lang, "browse.card_topic", topic=_topic_label(topic, lang)), keyboard(rows),
+                    edit=True)
+
+
+def card_text(card: ProcedureCard, lang: str) -> str:
+    """A card in full, as Telegram HTML: its title in bold, every part, its legal basis, when it was checked."""
+    title, _, body = render_card(card, (), lang, whole=True).partition("\n")
+    parts = body.split("\n")
+    checked = parts.pop()  # render_card ends with the date the card was checked: it stays last
+    lines = [f"<b>{esc(title)}</b>", *map(esc, parts), tr(lang, "card.legal_basis")]
+    lines.extend(f"• {esc(basis)}" for basis in card.legal_basis)
+    lines.append(f"<i>{esc(checked)}</i>")
+    return "\n".join(lines)
+
+
+async def _show_card(update: Update, context: ContextTypes.DEFAULT_TYPE, card: ProcedureCard, lang: str) -> None:
+    topics = [topic for topic, _ in _card_topics(services(context).kb)]
+    back = topics.index(card.topic or "…")
+    rows = [[(tr(lang, "browse.back"), f"pt:{back}"), (tr(lang, "browse.all_cards"), "pk")]]
+    await send_html(update, context, card_text(card, lang), keyboard(rows), edit=True)
 
 
 # -- language -----------------------------------------------------------------------------------
@@ -234,7 +359,7 @@ async def cmd_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 @logged("button")
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every inline button: examples, suggestions, the whole passage, browsing, language."""
+    """Every inline button: examples, suggestions, the whole passage, browsing (cards too), language."""
     query = update.callback_query
     if query is None or not query.data:
         return
@@ -260,6 +385,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _show_topic(update, context, value, lang)
     elif kind == "bf":
         await _show_entry(update, context, value, lang)
+    elif kind == "pk" and not value:
+        await _show_card_topics(update, context, edit=True)
+    elif kind == "pt" and value.isdigit():
+        await _show_card_topic(update, context, int(value), lang)
+    elif kind == "pc" and kb.card(value) is not None:
+        await _show_card(update, context, kb.card(value), lang)  # type: ignore[arg-type]
     else:  # data the bot never sent (forged), or a button of a flow that has ended
         await invalid_button(update, context)
 
@@ -321,7 +452,8 @@ def handlers() -> Sequence[BaseHandler]:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
     return [
-        CommandHandler(["start", "trogiup", "help"], cmd_start),
+        CommandHandler("start", cmd_start),
+        CommandHandler(["trogiup", "help"], cmd_help),
         CommandHandler(["hoi", "ask"], cmd_ask),
         CommandHandler(["chitieu", "targets"], cmd_targets),
         CommandHandler(["trocap", "subsidies"], cmd_subsidies),

@@ -117,6 +117,7 @@ class KnowledgeBase:
         # another commune's plan loaded alone must not send its readers to this commune's office.
         self.commune = commune if commune and _is_about(documents, str(commune.get("name") or "")) else {}
         self.data_dir = data_dir
+        self.contact_overrides: dict[str, str] = {}  # an admin's /lienhe values, read over commune.yaml's
         self.route = RouteSettings.load(data_dir)
         self.lexicon = lexicon
         self.yaml_faq = faq
@@ -196,6 +197,7 @@ class KnowledgeBase:
         commune_cards = data_dir / "procedures.yaml" if data_dir.resolve() != DATA_DIR.resolve() else None
         kb = cls(documents, lexicon, faq, Policy.load(data_dir), load_procedures(SHARED_PATH, commune_cards),
                  load_yaml(data_dir / "commune.yaml") if (data_dir / "commune.yaml").exists() else {}, data_dir)
+        kb.set_contacts(store.contacts())
         report = BuildReport(
             documents=len(documents),
             sections=sum(len(d.sections) for d in documents),
@@ -225,6 +227,9 @@ class KnowledgeBase:
         if intent.kind == "act":
             return Reply(found=False, kind="handoff" if intent.handoff else "smalltalk", act=intent.act,
                          english=english)
+        contact = self.contact_reply(question, intent.card if intent.kind == "procedure" else None, english)
+        if contact is not None:  # "giờ làm việc của xã", "gặp ai để làm sổ đỏ": the office, not a plan quote
+            return contact
         if intent.kind == "procedure":
             return self._procedure_reply(intent.text, intent, english)
         question = intent.text
@@ -498,6 +503,8 @@ class KnowledgeBase:
             return f"{quote}\n({answer_label(reply, lang)})"
         if reply.kind == "procedure" and (card := self.card(reply.card_id)) is not None:
             return f"{render_card(card, reply.asks, lang)}\n({t('answer.source', lang, source=reply.source)})"
+        if reply.kind == "contact":
+            return self.contact_answer(reply, lang)
         if reply.kind in ("smalltalk", "handoff"):
             return self.act_text(reply, lang)
         if reply.procedure:
@@ -516,11 +523,70 @@ class KnowledgeBase:
     def contact(self, lang: str) -> str:
         """Who to ask instead: the office the commune's configuration names, with what it has configured."""
         office = self.commune.get("office") or t("contact.office_default", lang)
-        details = [t(f"contact.{k}", lang, value=self.commune[k]) for k in ("phone", "email", "hours", "address")
-                   if self.commune.get(k)]
+        details = [t(f"contact.{k}", lang, value=value) for k in OFFICE_KEYS if (value := self.contact_value(k))]
         if not details:
             details = [t("contact.not_configured", lang)]
         return t("contact.line", lang, office=office, details="; ".join(details))
+
+    def set_contacts(self, overrides: dict[str, str]) -> None:
+        """The contacts an admin set by chat (the store's), each read over the configuration file's."""
+        self.contact_overrides = {k: v for k, v in overrides.items() if k in CONTACT_KEYS}
+
+    def contact_value(self, key: str) -> str:
+        """One contact detail ("" when nobody configured it): an admin's value, else commune.yaml's."""
+        value = self.contact_overrides.get(key)
+        if value is None:
+            value = self.commune.get(key)
+        return "" if value is None else str(value).strip()
+
+    def contact_reply(self, question: str, card: ProcedureCard | None, english: bool) -> Reply | None:
+        """A question for the office's own details — its phone, e-mail, hours, address, or whom to see — gets
+        them from the configuration (found only when what was asked is configured); None for any other.
+
+        A procedure whose card matched keeps its card for "where": the card says where to submit."""
+        folded = " " + re.sub(r"[^a-z0-9]+", " ", fold(question)) + " "
+        if _ELSEWHERE.search(folded):  # the province's hotline, a website: the documents may say, not the office
+            return None
+        asks = [kind for kind, pattern in _CONTACT_ASKS.items() if pattern.search(folded)]
+        office = bool(_OFFICE.search(folded))
+        asks = [kind for kind in asks if (kind not in ("hours", "address") or office)
+                and not (kind in ("hours", "address", "email") and _COUNTED.search(folded))]
+        if card is not None and "address" in asks:
+            asks.remove("address")
+        if not asks:
+            return None
+        role = _TOPIC_ROLES.get(card.topic or "") if card is not None else None
+        role = role or next((r for r, pattern in _ROLE_WORDS.items() if pattern.search(folded)), None)
+        if role and ("who" in asks or "phone" in asks):
+            asks.append(role)
+        keys = self._contact_keys(tuple(asks))
+        found = any(self.contact_value(k) for k in keys)
+        return Reply(found=found, kind="contact", asks=tuple(asks), card_id=card.id if card else None,
+                     source="commune.yaml" if found else None, score=1.0 if found else 0.0, english=english)
+
+    @staticmethod
+    def _contact_keys(asks: tuple[str, ...]) -> list[str]:
+        """The configuration keys that answer what was asked: "who" is the person of the field asked about,
+        else the Một cửa desk."""
+        roles = [a for a in asks if a in ROLE_KEYS]
+        keys = [a for a in asks if a in OFFICE_KEYS]
+        if "who" in asks:
+            keys += roles or ["one_stop"]
+        elif roles:
+            keys += roles
+        return list(dict.fromkeys(keys))
+
+    def contact_answer(self, reply: Reply, lang: str) -> str:
+        """The details asked for that are configured, an honest "not configured" for the others, the office."""
+        keys = self._contact_keys(reply.asks)
+        office = self.commune.get("office") or t("contact.office_default", lang)
+        known = [t(f"contact.{k}", lang, value=value) for k in keys if (value := self.contact_value(k))]
+        missing = [t(f"contact.name.{k}", lang) for k in keys if not self.contact_value(k)]
+        lines = [t("contact.answer", lang, office=office, details="; ".join(known))] if known else []
+        if missing:
+            lines.append(t("contact.missing", lang, what=", ".join(missing)))
+            lines.append(self.contact(lang))
+        return "\n".join(lines)
 
     def act_text(self, reply: Reply, lang: str) -> str:
         """The short reply to a conversation act; a request for a person or a complaint gets the contact."""
@@ -539,6 +605,40 @@ class KnowledgeBase:
         for number, text in sorted(p.footnotes.items()):
             lines.append(t("answer.footnote", lang, number=number, text=text))
         return "\n".join(lines)
+
+
+# The commune's contacts (commune.yaml, or an admin's /lienhe): the office's own, then who handles what.
+OFFICE_KEYS = ("phone", "email", "hours", "address", "one_stop")
+ROLE_KEYS = ("land", "justice", "culture", "police")
+CONTACT_KEYS = OFFICE_KEYS + ROLE_KEYS
+
+# What a question asks of the office, over its folded words (a space at each end). "hours" and "address" only
+# with the office named; "ở đâu" alone is a procedure's "where to submit".
+_CONTACT_ASKS = {
+    "phone": re.compile(r" (so dien thoai|sdt|so dt|hotline|duong day nong|phone number|telephone|phone|"
+                        r"dien thoai (?!thong minh)(cua|lien he|xa|ubnd|mot cua|cong an|can bo|de|la|so))"),
+    "email": re.compile(r" (email|e mail|thu dien tu|dia chi mail|mail) "),
+    "hours": re.compile(r" (gio lam viec|gio hanh chinh|gio mo cua|mo cua(?! khau)|may gio|gio nao|lam viec luc|"
+                        r"lam viec tu|opening hours|working hours|office hours|what time|open) "),
+    "address": re.compile(r" ((ubnd|uy ban( nhan dan)?|tru so|van phong|bo phan mot cua|mot cua)( xa)?( [a-z]+){0,2}"
+                          r" (nam )?(o dau|cho nao|o cho nao)|dia chi (cua )?(ubnd|uy ban|xa|tru so|mot cua|"
+                          r"van phong)|where is the|address of the) "),
+    "who": re.compile(r" (gap ai|hoi ai|lien he ai|lien he voi ai|bao ai|bao cho ai|tim ai|ai phu trach|ai giai quyet|"
+                      r"can bo nao|who do i|who should i|who can i|whom) "),
+}
+_OFFICE = re.compile(r" (xa|ubnd|uy ban|tru so|van phong|mot cua|bo phan|office|commune|one stop|committee) ")
+_ELSEWHERE = re.compile(r" (tinh|huyen|province|provincial|district|trang web|website|dia chi trang|web) ")
+_COUNTED = re.compile(r" (bao nhieu|ty le|how many|how much) ")
+# Who handles what: by the matched card's topic, else by the words of the question.
+_TOPIC_ROLES = {"hộ tịch": "justice", "chứng thực": "justice", "đất đai": "land", "xã hội": "culture",
+                "y tế": "culture", "cư trú": "police"}
+_ROLE_WORDS = {
+    "police": re.compile(r" (cong an|cu tru|thuong tru|tam tru|can cuoc|cccd|an ninh|police) "),
+    "land": re.compile(r" (so do|so hong|dat dai|thua dat|dia chinh|quyen su dung dat|xay dung|land) "),
+    "justice": re.compile(r" (khai sinh|khai tu|ket hon|ho tich|chung thuc|tu phap|birth|marriage) "),
+    "culture": re.compile(r" (tro cap|bao tro|ho ngheo|can ngheo|bhyt|bao hiem y te|nguoi co cong|mai tang|"
+                          r"van hoa|khuyet tat|nguoi cao tuoi) "),
+}
 
 
 def answer_label(reply: Reply, lang: str) -> str:

@@ -236,6 +236,22 @@ class Store:
         with self.transaction():
             self.db["meta"].upsert({"key": key, "value": value}, pk="key")
 
+    # -- the commune's contacts, as admins set them by chat (/lienhe) --------------------------------
+    # Kept in ``meta`` under "contact.<key>": a handful of short values, read over commune.yaml's.
+    def contacts(self) -> dict[str, str]:
+        """{contact key: value} an admin has set; a key absent here is the configuration file's."""
+        rows = self.db.execute("SELECT key, value FROM meta WHERE key LIKE 'contact.%'").fetchall()
+        return {key.removeprefix("contact."): value for key, value in rows}
+
+    def set_contact(self, key: str, value: str | None, by: int | None) -> None:
+        """Set one contact (``None``: forget it, so the file's value counts again), audited with who did it."""
+        with self.transaction():
+            if value is None:
+                self.db.execute("DELETE FROM meta WHERE key = ?", [f"contact.{key}"])
+            else:
+                self.db["meta"].upsert({"key": f"contact.{key}", "value": value}, pk="key")
+            self._audit(by, "lienhe", f"{key}={value if value is not None else '(file)'}", True)
+
     # -- the knowledge base ------------------------------------------------------------------------
     def source_fingerprint(self) -> dict[str, str]:
         """{document name: sha256 of its source} as last built, with the parser version."""
