@@ -11,8 +11,10 @@ import csv
 import datetime as dt
 import io
 import secrets
+import textwrap
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, InputFile, Update
@@ -27,7 +29,7 @@ from telegram.ext import (
 )
 
 from knowledge.figures import FigureRecord
-from knowledge.metrics import Metric, Parsed, Registry, describe, plan_change, preview_progress
+from knowledge.metrics import Metric, Parsed, Progress, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
 
 from .auth import allowed, may_press, may_still_write, role
@@ -447,22 +449,57 @@ def bar_colour(percent: float, met: bool) -> str:
     return "#2e7d32" if met else "#f9a825" if percent >= 50 else "#c62828"
 
 
-def progress_chart(rows: list[tuple[str, float, bool]], title: str) -> bytes:
-    """A horizontal bar chart of percent of target (and whether it is met), as PNG (matplotlib without a
-    screen): green where the target is met, whichever way it points."""
+@dataclass(frozen=True)
+class Bar:
+    """One bar of the progress chart: the whole name (wrapped, never cut), the figure with its unit, and how
+    far it is towards the target (over 100 drawn as it is)."""
+
+    label: str
+    percent: float
+    met: bool
+    figure: str  # "12,5 ha / 50 ha", "15 % / trần 11,47 %"
+
+
+def chart_bars(progresses: Sequence[Progress], width: int = 30) -> list[Bar]:
+    """The bars of the targets that have a figure and a share of the target."""
+    bars = []
+    for p in progresses:
+        m = p.metric
+        if p.percent is None or p.value is None or m.target is None:
+            continue
+        target = f"{'trần ' if m.lower_is_better else ''}{format_number(m.target)} {m.unit}".strip()
+        label = m.name + (" (càng thấp càng tốt)" if m.lower_is_better else "")
+        bars.append(Bar("\n".join(textwrap.wrap(label, width)), p.percent, bool(p.met),
+                        f"{format_number(p.value)} {m.unit}".strip() + f" / {target}"))
+    return bars
+
+
+def progress_chart(bars: Sequence[Bar], title: str, target_label: str = "chỉ tiêu") -> bytes:
+    """A horizontal bar chart of the share of each target, as PNG (matplotlib without a screen): each bar
+    says its figure and share, the target is the dashed line at 100 %, a bar beyond it goes beyond it."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 0.45 * max(3, len(rows)) + 1.2), dpi=100)
-    names = [r[0] for r in rows][::-1]
-    values = [min(r[1], 150.0) for r in rows][::-1]
-    ax.barh(names, values, color=[bar_colour(percent, met) for _, percent, met in rows][::-1])
-    ax.axvline(100, color="#555", linewidth=1, linestyle="--")
-    ax.set_xlim(0, 150)
+    lines = sum(b.label.count("\n") + 1 for b in bars)
+    fig, ax = plt.subplots(figsize=(10, 0.3 * max(4, lines) + 0.2 * len(bars) + 1.3), dpi=110)
+    ordered = list(bars)[::-1]
+    positions = range(len(ordered))
+    values = [b.percent for b in ordered]
+    ax.barh(list(positions), values, color=[bar_colour(b.percent, b.met) for b in ordered], height=0.6)
+    ax.set_yticks(list(positions), [b.label for b in ordered], fontsize=9)
+    top = max([110.0, *values]) * 1.45  # room for the figure written after the longest bar
+    ax.set_xlim(0, top)
+    ax.axvline(100, color="#333", linewidth=1.2, linestyle="--")
+    ax.text(100, -0.7, f" {target_label} (100 %)", fontsize=8, color="#333", va="center")
+    ax.set_ylim(-1, len(ordered) - 0.5)
+    for y, b in zip(positions, ordered):
+        ax.text(b.percent + top * 0.01, y, f"{format_number(b.percent, 0)} % — {b.figure}", va="center",
+                fontsize=8.5)
     ax.set_xlabel("% chỉ tiêu")
-    ax.set_title(title)
+    ax.set_title(title, fontsize=11)
+    ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -472,21 +509,29 @@ def progress_chart(rows: list[tuple[str, float, bool]], title: str) -> bytes:
 
 @logged("/tiendo")
 async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tiendo: every target's progress as text and as a chart."""
+    """/tiendo: every target's progress as text and as a chart (or a sentence when nothing can be drawn)."""
     lang = lang_of(update, context)
     s = services(context)
     lines = [tr(lang, "progress.title", year=s.registry.year or "")]
-    chart: list[tuple[str, float, bool]] = []
+    progresses = []
     for metric in s.registry.metrics:
         progress = s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False))
+        progresses.append(progress)
         lines.append("• " + esc(describe(progress)) + (f" <i>({when(progress.updated_at)})</i>"
                                                         if progress.updated_at else ""))
-        if progress.percent is not None:
-            chart.append((metric.name[:28], progress.percent, bool(progress.met)))
     await send_html(update, context, "\n".join(lines))
-    if chart and update.effective_chat is not None:
-        png = progress_chart(chart, tr(lang, "progress.chart", year=s.registry.year or ""))
-        await context.bot.send_photo(update.effective_chat.id, InputFile(io.BytesIO(png), filename="tien-do.png"))
+    if update.effective_chat is None:
+        return
+    bars = chart_bars(progresses)
+    if not bars:
+        await send_html(update, context, tr(lang, "progress.no_chart"))
+        return
+    today = s.clock().astimezone(TZ)
+    title = tr(lang, "progress.chart_title", year=s.registry.year or "", commune=s.kb.stats()["commune"] or "",
+               date=today.strftime("%d/%m/%Y"))
+    png = progress_chart(bars, title, tr(lang, "progress.target_line"))
+    await context.bot.send_photo(update.effective_chat.id, InputFile(io.BytesIO(png), filename="tien-do.png"),
+                                 caption=title)
 
 
 # -- wiring -------------------------------------------------------------------------------------------

@@ -430,6 +430,14 @@ def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], 
     the value is this update's addition ("giảm" corrects it downwards), and the year's running total moves."""
     metric = parsed.metric
     assert metric is not None and parsed.value is not None
+    fetched: dict[str, list[FigureRecord]] = {}
+    asked = figures_of
+
+    def figures_of(key: str) -> list[FigureRecord]:  # each metric's figures read once, not once per question
+        if key not in fetched:
+            fetched[key] = asked(key)
+        return fetched[key]
+
     current = registry.current(metric, figures_of)
     typed = parsed.value
     if metric.cumulative:
