@@ -33,7 +33,7 @@ class Reply:
     """What the bot says to one question (no Telegram types: the console, ask and handlers share it)."""
 
     found: bool
-    kind: str  # answer | procedure | suggest | unknown | empty | smalltalk | handoff
+    kind: str  # answer | procedure | contact | suggest | unknown | empty | smalltalk | handoff
     quote: str = ""
     source: str | None = None
     score: float = 0.0
@@ -43,7 +43,7 @@ class Reply:
     english: bool = False
     act: str | None = None  # smalltalk, handoff: which conversation act ("greeting", "person", …)
     card_id: str | None = None  # procedure: the card that answers
-    asks: tuple[str, ...] = ()  # procedure: the parts of the card asked for (where, papers, time, fee)
+    asks: tuple[str, ...] = ()  # procedure: the parts of the card asked (where, papers…); contact: the details
     procedure: bool = False  # unknown: the question asked for a procedure (and no card answers it)
     plain: str = ""  # answer from a curated entry: its plain-language answer, said before the quote
     what: str | None = None  # answer: what the quote is — "result", "target", "plan" (see ``what_of``)
