@@ -12,8 +12,8 @@ from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes
 from knowledge.kb import CONTACT_KEYS
 
 from . import citizen, official
+from .auth import allowed
 from .common import SERVICES_KEY, Services, esc, lang_of, logged, send_html, services, tr
-from .official import allowed
 
 ADD = {"them", "thêm", "add"}
 REMOVE = {"xoa", "xóa", "xoá", "remove", "del"}

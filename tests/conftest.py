@@ -24,6 +24,16 @@ def plan_path() -> Path:
     return PLAN
 
 
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory, plan_path):
+    """The Cao Lâu plan's knowledge base on a fresh file, once per test module (a module may define its own)."""
+    from knowledge.kb import KnowledgeBase
+    from knowledge.store import Store
+
+    kb, _ = KnowledgeBase.open(Store(tmp_path_factory.mktemp("kb") / "kb.db"), [plan_path])
+    return kb
+
+
 @pytest.fixture(scope="session")
 def plan_doc():
     from knowledge.document import parse_file

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.kb import KnowledgeBase
-from knowledge.store import Store
-
 from .chat import texts
 from .test_handlers import Chat
-
-
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, plan_path) -> KnowledgeBase:
-    kb, _ = KnowledgeBase.open(Store(tmp_path_factory.mktemp("kb") / "kb.db"), [plan_path])
-    return kb
 
 
 @pytest.mark.parametrize(("question", "label"), [

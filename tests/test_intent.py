@@ -44,12 +44,6 @@ PROCEDURES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory, plan_path) -> KnowledgeBase:
-    kb, _ = KnowledgeBase.open(Store(tmp_path_factory.mktemp("kb") / "kb.db"), [plan_path])
-    return kb
-
-
 @pytest.mark.parametrize("message", SMALL_TALK)
 def test_small_talk_is_never_a_plan_quote(kb, message):
     reply = kb.ask(message)
