@@ -1,5 +1,12 @@
 """Fit the answering policy (``data/policy.yaml``) on the *train* split: one command after any change.
 
+With ``--rank``, first the ranking and the rules' numbers (``rank`` and ``choose``: ``knowledge.policy.Ranking``
+and ``Choice``): a coordinate search that tries each number a step up and a step down, with every training
+question asked again, and keeps a change only when right answers minus ``WRONG_COST`` times confidently wrong
+ones go up by at least ``MIN_GAIN`` (a question or so: what one question's luck cannot make); then the steps
+halve, ``ROUNDS`` times. The numbers a knowledge base is built with (the IDF cap, how many candidates are
+scored in full) are not searched: they are the retrieval's shape, not a weighing.
+
 For every training question the engine is asked with the policy out of the way; each time its rules would
 answer, the evidence (``knowledge.policy.Evidence``) is recorded with whether the answer was right (an
 out-of-scope question answered is wrong). A logistic regression (numpy, Newton's method, a little L2)
@@ -7,8 +14,9 @@ turns the evidence into the probability of being right; ``answer_min`` is then t
 which answering still pays, counting a wrong answer as ``WRONG_COST`` right ones — a wrong confident answer
 is the worst outcome. The test split is never read here.
 
-    python bench/fit_policy.py            # fit, print the trade-off, write data/policy.yaml
-    python bench/fit_policy.py --dry-run  # fit and print only
+    python bench/fit_policy.py                # fit the last word, print the trade-off, write data/policy.yaml
+    python bench/fit_policy.py --rank         # fit ranking and rules first (a few minutes), then the last word
+    python bench/fit_policy.py --dry-run      # fit and print only
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.quality import DOCUMENTS, QUESTIONS, correct, glue_counts, load  # noqa: E402
 from knowledge.kb import KnowledgeBase  # noqa: E402
-from knowledge.policy import FEATURES, Evidence  # noqa: E402
+from knowledge.policy import FEATURES, Choice, Evidence, Ranking  # noqa: E402
 from knowledge.store import Store  # noqa: E402
 
 WRONG_COST = 4.0  # one wrong answer undoes the good of this many right ones
@@ -36,6 +44,10 @@ WRONG_COST = 4.0  # one wrong answer undoes the good of this many right ones
 KEEP_RIGHT = 1.0
 L2 = 1.0
 POLICY = ROOT / "data" / "policy.yaml"
+ROUNDS = 3  # passes of the coordinate search, the step halving after each
+FIRST_STEP = 0.3  # a number tried 30 % up and down first
+MIN_GAIN = 2.0  # a change is kept when it gains at least this much
+NOT_SEARCHED = {"idf_cap", "full_scoring", "close_call_paragraphs"}
 
 
 @dataclass
@@ -50,13 +62,75 @@ class _Recorder:
         return 1.0
 
 
-def examples() -> tuple[np.ndarray, np.ndarray, int]:
+def training_sets(tmp: Path, ranking: Ranking, choice: Choice) -> list[tuple[KnowledgeBase, list[dict], object]]:
+    """Each training document's knowledge base (built once), its questions, and its glue counts."""
+    out = []
+    for path in sorted((QUESTIONS / "train").glob("*.jsonl")):
+        kb, _ = KnowledgeBase.open(Store(tmp / f"{path.stem}.db"), [DOCUMENTS[path.stem]])
+        use(kb, ranking, choice)
+        out.append((kb, load(path), glue_counts(DOCUMENTS[path.stem])))
+    return out
+
+
+def use(kb: KnowledgeBase, ranking: Ranking, choice: Choice) -> None:
+    """Ask with these numbers from now on (what they weigh is read at each question)."""
+    kb.ranking = kb.index.ranking = ranking
+    kb.choice = choice
+
+
+def gain(sets: list[tuple[KnowledgeBase, list[dict], object]]) -> tuple[float, int, int]:
+    """(right − WRONG_COST × confidently wrong, right, confidently wrong) over the training questions, the
+    rules alone deciding (the last word is fitted after)."""
+    right = wrong = 0
+    for kb, items, counts in sets:
+        kb.policy = None
+        for it in items:
+            reply = kb.ask(it["q"])
+            ok = correct(it, reply.found, kb.render(reply) if reply.found else "", counts)
+            right += ok
+            wrong += reply.found and not ok
+    return right - WRONG_COST * wrong, right, wrong
+
+
+def fit_rules(ranking: Ranking, choice: Choice) -> tuple[Ranking, Choice]:
+    """The coordinate search of ``--rank`` (see the module's docstring)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        sets = training_sets(Path(tmp), ranking, choice)
+        best, right, wrong = gain(sets)
+        print(f"start: gain {best:.0f} (right {right}, confidently wrong {wrong})", flush=True)
+        step = FIRST_STEP
+        for round_ in range(ROUNDS):
+            for obj_name in ("ranking", "choice"):
+                for f in fields(ranking if obj_name == "ranking" else choice):
+                    if f.name in NOT_SEARCHED:
+                        continue
+                    for sign in (1, -1):
+                        current = ranking if obj_name == "ranking" else choice
+                        value = getattr(current, f.name)
+                        trial = replace(current, **{f.name: round(value * (1 + sign * step), 4)})
+                        r, c = (trial, choice) if obj_name == "ranking" else (ranking, trial)
+                        for kb, _, _ in sets:
+                            use(kb, r, c)
+                        g, right, wrong = gain(sets)
+                        if g >= best + MIN_GAIN:
+                            print(f"  round {round_ + 1}: {f.name} {value} → {getattr(trial, f.name)}: gain {g:.0f} "
+                                  f"(right {right}, confidently wrong {wrong})", flush=True)
+                            best, ranking, choice = g, r, c
+                            break
+                    for kb, _, _ in sets:
+                        use(kb, ranking, choice)
+            step /= 2
+    return ranking, choice
+
+
+def examples(ranking: Ranking, choice: Choice) -> tuple[np.ndarray, np.ndarray, int]:
     """(evidence rows, right or wrong, how many questions) over the train split."""
     rows, labels, asked = [], [], 0
     for path in sorted((QUESTIONS / "train").glob("*.jsonl")):
         items = load(path)
         with tempfile.TemporaryDirectory() as tmp:
             kb, _ = KnowledgeBase.open(Store(Path(tmp) / "fit.db"), [DOCUMENTS[path.stem]])
+            use(kb, ranking, choice)
             counts = glue_counts(DOCUMENTS[path.stem])
             recorder = _Recorder()
             kb.policy = recorder  # type: ignore[assignment]
@@ -93,8 +167,12 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dry-run", action="store_true")
+    ap.add_argument("--rank", action="store_true", help="fit the ranking and the rules' numbers first")
     args = ap.parse_args()
-    x, y, asked = examples()
+    ranking, choice = Ranking.load(), Choice.load()
+    if args.rank:
+        ranking, choice = fit_rules(ranking, choice)
+    x, y, asked = examples(ranking, choice)
     weights, bias, means, scales = fit(x, y)
     p = 1.0 / (1.0 + np.exp(-(bias + ((x - means) / scales) @ weights)))
     print(f"{asked} training questions; the rules answer {len(y)}, {int(y.sum())} of them right")
@@ -119,6 +197,8 @@ def main() -> int:
     kept = yaml.safe_load(POLICY.read_text(encoding="utf-8")) if POLICY.exists() else {}
     doc = {
         "route": (kept or {}).get("route") or {"procedure_match": 88.0},
+        "rank": ranking.as_dict(),
+        "choose": choice.as_dict(),
         "decide": {
             "features": list(FEATURES),
             "weights": [round(float(w), 4) for w in weights],
@@ -131,9 +211,10 @@ def main() -> int:
             "keep_right": KEEP_RIGHT,
         }
     }
-    header = ("# The answering policy. `decide` is fitted by `python bench/fit_policy.py` on the train split\n"
-              "# (tests/fixtures/questions/train): do not edit it by hand, refit after changing the engine.\n"
-              "# `route` is set by hand (see knowledge/policy.py RouteSettings); the fit keeps it as it is.\n")
+    header = ("# The answering policy. `rank` and `choose` are fitted by `python bench/fit_policy.py --rank`,\n"
+              "# `decide` by `python bench/fit_policy.py`, on the train split (tests/fixtures/questions/train):\n"
+              "# do not edit them by hand, refit after changing the engine (knowledge/policy.py says what each\n"
+              "# number does). `route` is set by hand (RouteSettings); the fit keeps it as it is.\n")
     POLICY.write_text(header + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     print(f"wrote {POLICY.relative_to(ROOT)}")
     return 0

@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from knowledge.rank import search
 from knowledge.text import fold
 
 from .auth import allowed
@@ -117,7 +118,7 @@ async def on_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return ASK_ANSWER
     draft["answer"] = message.text.strip()[:2000]
     s = services(context)
-    hits = s.kb.index.search(s.kb.understand(draft["answer"] + " " + draft["questions"][0]))
+    hits = search(s.kb.index, s.kb.understand(draft["answer"] + " " + draft["questions"][0]))
     seen: list[str] = []
     for hit in hits:
         p = hit.segment.passage

@@ -1,9 +1,9 @@
-"""From scored hits to a reply: answer, suggest, or say honestly that the plan does not say.
+"""Quote: the reply, and the words of the document that make it (the last stage, after ``knowledge.decide``).
 
-A wrong confident answer is the worst outcome, so the rule is conservative: answer only when the best
-sentence covers what the question names *and* holds the kind of answer asked; offer up to three questions
-the knowledge base can answer when it is close; otherwise say so. The reply quotes the document's own
-words (numbers as written) and names the section; the whole passage is one request away.
+The reply quotes the document's own words (numbers as written): the sentence that answers with what
+belongs to it (its lead-in, its "Trong đó…" follow-up, a neighbour that answers the other half of a
+two-part question), cut to the clause the question names; it names the section and says what the quote is
+(a result, a target, of which year). The whole passage is one request away.
 """
 
 from __future__ import annotations
@@ -16,11 +16,6 @@ from .index import Hit, Index, Segment
 from .question import Query
 from .text import tokens
 
-ANSWER_MIN = 0.60
-SUGGEST_MIN = 0.38
-# A question must name at least one thing that is not commonplace in the knowledge base (see
-# Index.information); "kết quả đạt bao nhiêu %?" names nothing: suggest instead.
-MIN_INFORMATION = 1.0
 QUOTE_MAX = 330
 # What opens a piece that continues the one before it rather than saying something new: its detail ("trong
 # đó …") or its sum ("tổng số tiền: 88.200.000 đồng" after "… cho 63 thân nhân, 1.400.000 đồng/thân nhân;").
@@ -70,22 +65,6 @@ def what_of(p: Passage, periods: set[int]) -> tuple[str | None, int | None]:
     what = "target" if p.kind == "target" else p.stance
     year = p.year if p.year is not None and (p.year in periods or p.year + 1 in periods) else None
     return what, year
-
-
-def choose(hits: list[Hit], information: float = MIN_INFORMATION) -> tuple[Hit | None, str]:
-    """The hit to answer with and the decision: answer, suggest or unknown."""
-    if not hits:
-        return None, "unknown"
-    if information < MIN_INFORMATION:
-        return hits[0], "suggest" if hits[0].score >= SUGGEST_MIN else "unknown"
-    fitting = [h for h in hits if h.fits]
-    best_fit = fitting[0] if fitting else None
-    top = hits[0]
-    if best_fit is not None and best_fit.score >= ANSWER_MIN and best_fit.score >= top.score - 0.25:
-        return best_fit, "answer"
-    if top.score >= SUGGEST_MIN or (best_fit is not None and best_fit.score >= SUGGEST_MIN):
-        return best_fit or top, "suggest"
-    return None, "unknown"
 
 
 def quote_for(hit: Hit, index: Index, query: Query, hits: list[Hit] | None = None) -> str:

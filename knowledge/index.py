@@ -1,11 +1,8 @@
-"""The matcher: passages cut into sentences, an inverted index over their words, and a scorer.
+"""Retrieve: passages cut into sentences, an inverted index over their words, and the question weighed.
 
-Candidates come from the index (every word of the question, typo-repaired, abbreviations expanded); each
-candidate sentence is then scored by how much of what the question names it covers (weighted by how rare
-each word is in the knowledge base), with its section titles and leads as a weaker second field, and by
-cues that separate neighbours: a different season, school, semester, year, or a plan where results were
-asked. A sentence that cannot hold the kind of answer asked (no figure for "bao nhiêu", no percentage
-for "tỷ lệ", no count of the unit asked for) is marked as not answering, whatever its score.
+``weigh`` gives each thing the question names its weight here (rare words matter more, words the knowledge
+base never uses count against a match); ``candidates`` are the sentences that cover most of it, cheaply,
+for ``knowledge.rank`` to score in full. Every number is the ``Ranking`` policy's (``data/policy.yaml``).
 
 Sized for a hundred plans in one process (~40,000 sentences): the postings are arrays of two-byte ids and
 the first stage is a handful of numpy additions over all sentences, however common the words; a sentence
@@ -24,7 +21,6 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from types import MappingProxyType
@@ -34,6 +30,7 @@ import numpy as np
 
 from .document import Passage
 from .lexicon import Lexicon, accented_tokens
+from .policy import Ranking
 from .question import Query, Slot, find_members, member_index
 from .text import accent_key, fold, fold_word, number_key, tokens
 
@@ -42,22 +39,8 @@ _RATIO = re.compile(r"(?<![\d/.,])(\d+)/(\d+)(?![\d/])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:/\d+(?:[.,]\d+)*)?")
 _NAME = re.compile(r"\b[A-ZĐ][a-zà-ỹđ]+(?:\s+[A-ZĐ][a-zà-ỹđ]+){2,3}\b")
 _TONE_MARKS = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}  # huyền, sắc, ngã, hỏi, nặng
-_CLOCK = re.compile(r"\b\d{1,2}\s?(?:giờ|h\b|:\d\d)|\b(?:sáng|chiều|tối) (?:thứ|các ngày)", re.IGNORECASE)
-_CONTACT = {"phone": re.compile(r"(?<!\d)(?:0|\+84)[\d .]{8,12}\d(?!\d)"), "email": re.compile(r"\S+@\S+\.\w+"),
-            "web": re.compile(r"\b(?:https?://|www\.)\S+|\b\S+\.(?:gov|com|org|net)\.vn\b")}
 _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "chi"}
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
-CONTEXT_WEIGHT = 0.6
-# A rare word matters more, up to a point: a question's framing words ("quy mô", "cuối") are rare in a
-# plan too, and must not outweigh the thing asked about.
-IDF_CAP = 4.0
-UNKNOWN_WEIGHT = 2.5
-IDENTITY_FACTOR = 0.4
-COLLISION_FACTOR = 0.3
-FOCUS_FACTOR = 1.3
-COMMON_IDF = 1.1  # log(3): a word in about a third of all segments
-FULL_SCORING = 60  # candidates scored in full, after the cheap coverage
-UNKNOWN_WEIGHT_EN = 1.2  # English has words no glossary lists; they say less about the topic
 
 
 _NO_MEMBERS: Mapping[int, frozenset[int]] = MappingProxyType({})
@@ -280,8 +263,10 @@ class Index:
     """All segments of a knowledge base, with document frequencies and postings (see :class:`Postings`)."""
 
     def __init__(self, passages: list[Passage], lex: Lexicon, identity: set[str] | None = None,
-                 doc_titles: dict[str, str] | None = None, periods: set[int] | None = None) -> None:
+                 doc_titles: dict[str, str] | None = None, periods: set[int] | None = None,
+                 ranking: Ranking | None = None) -> None:
         self.lex = lex
+        self.ranking = ranking or Ranking()
         # The years the documents' titles name ("năm 2025 và phương hướng năm 2026"): their own periods, which
         # their sections may speak of without naming them. A question about another year needs a sentence
         # that names it or stands under a heading that does.
@@ -322,11 +307,12 @@ class Index:
         self.postings = Postings.of(self.segments, _own_words)
         self.ctx_postings = Postings.of(self.segments, _near_words)
         n = max(1, len(self.segments))
-        self.idf = {t: min(IDF_CAP, math.log((n + 1) / (df + 0.5))) for t, df in self.postings.counts()}
+        r = self.ranking
+        self.idf = {t: min(r.idf_cap, math.log((n + 1) / (df + 0.5))) for t, df in self.postings.counts()}
         # The words a question's words may be repaired to: the knowledge base's and the lexicon's.
         self.vocabulary.update(_lexicon_words(lex))
-        self.max_idf = IDF_CAP
-        self.rare = min(IDF_CAP, math.log((n + 1) / 0.5)) / 2  # half the rarest word's weight, for this size
+        self.max_idf = r.idf_cap
+        self.rare = min(r.idf_cap, math.log((n + 1) / 0.5)) / 2  # half the rarest word's weight, for this size
 
     def information(self, query: Query) -> float:
         """How many things the question names that are not commonplace here (a word as rare as half the
@@ -484,6 +470,7 @@ class Index:
         return replace(query, slots=[self._weighed(slot, query.english) for slot in query.slots])
 
     def _weighed(self, slot: Slot, english: bool) -> Slot:
+        r = self.ranking
         accented, alts, known = slot.accented, slot.alts, slot.known
         if accented and accented not in self.accents and len(alts) == 1:
             misspelt = self._spelt_as(accented)
@@ -497,17 +484,17 @@ class Index:
         for alt in alts:
             weights = [self.idf[t] for t in alt if t in self.idf]
             if weights:
-                best = max(best, max(weights) * (1.2 if slot.compound else 1.0))
+                best = max(best, max(weights) * (r.compound_factor if slot.compound else 1.0))
         if slot.is_number:
             best = best or self.max_idf * 0.5
         if not best:  # a word the knowledge base never uses: the question is partly about something else
-            best = UNKNOWN_WEIGHT_EN if english else UNKNOWN_WEIGHT
+            best = r.unknown_weight_en if english else r.unknown_weight
         elif self._names_the_document(slot):
-            best *= IDENTITY_FACTOR
+            best *= r.identity_factor
         if slot.framing:
-            best *= 0.5
+            best *= r.framing_factor
         if slot.focus:
-            best *= FOCUS_FACTOR
+            best *= r.focus_factor
         return replace(slot, accented=accented, alts=alts, known=known, weight=best)
 
     def _spelt_as(self, accented: str) -> str | None:
@@ -543,7 +530,8 @@ class Index:
         touched = np.zeros(size, dtype=bool)
         # Words in over a third of the segments rank nothing and cost the most to walk: leave them to the
         # full scoring, unless the question has nothing rarer.
-        slots = [s for s in query.slots if any(self.idf.get(t, IDF_CAP) >= COMMON_IDF for a in s.alts for t in a)]
+        r = self.ranking
+        slots = [s for s in query.slots if any(self.idf.get(t, r.idf_cap) >= r.common_idf for a in s.alts for t in a)]
         for slot in slots or query.slots:
             best: np.ndarray | None = None
             for alt in slot.alts:
@@ -559,7 +547,7 @@ class Index:
                         in_ctx[ids] += 1
                 n = len(alt)
                 text_share = in_text / n
-                m = np.where(text_share >= 1.0, 1.0, np.maximum(text_share, CONTEXT_WEIGHT * (in_text + in_ctx) / n))
+                m = np.where(text_share >= 1.0, 1.0, np.maximum(text_share, r.context_weight * (in_text + in_ctx) / n))
                 best = m if best is None else np.maximum(best, m)
             if best is not None:
                 covered += slot.weight * best
@@ -567,154 +555,12 @@ class Index:
         ids = np.flatnonzero(touched)
         return ids, covered[ids]
 
-    def search(self, query: Query, limit: int = 10) -> list[Hit]:
-        """The best sentences for a weighed question (``weigh``)."""
-        total = sum(s.weight for s in query.slots)
-        if total <= 0:
+    def candidates(self, query: Query) -> list[Segment]:
+        """Retrieve: the sentences worth scoring in full (``knowledge.rank``), best coverage first."""
+        if sum(s.weight for s in query.slots) <= 0:
             return []
-        # Two stages: a cheap coverage over every segment that shares a word, the full scoring (phrases,
-        # cues, the kind of answer) over the best of them.
         ids, covered = self.coverage(query)
-        hits = [self._score(self.segments[sid], query, total) for sid in _best(ids, covered, FULL_SCORING)]
-        hits.sort(key=lambda h: -h.score)
-        return hits[:limit]
-
-    def _score(self, seg: Segment, q: Query, total: float) -> Hit:
-        matched = 0.0
-        toks = seg.toks
-        tokset = set(toks)
-        pairs = set(itertools.pairwise(toks))
-        # What the sentence says, with what surrounds it: its headings and lead-in, the sentence before it,
-        # and the plan's title.
-        ctx, prev, title = seg.context, set(seg.prev.split()), seg.title_words
-        near = (tokset, ctx, prev, title)
-        for slot in q.slots:
-            best = 0.0
-            for k, alt in enumerate(slot.alts):
-                if slot.compound or slot.accents:
-                    m = _phrase_match(alt, toks, near, pairs)
-                    if m and slot.accents and not all(_said(seg, a) for a in slot.accents):
-                        m *= COLLISION_FACTOR  # "tự ý" is not "khai tử": same letters, other words
-                    best = max(best, m)
-                    continue
-                in_text = sum(t in tokset for t in alt) / len(alt)
-                in_ctx = sum(t in tokset or t in ctx or t in prev or t in title for t in alt) / len(alt)
-                m = in_text if in_text >= 0.6 else 0.0
-                if in_ctx >= 0.6:
-                    m = max(m, CONTEXT_WEIGHT * in_ctx)
-                if m and k == 0 and slot.accented and not _said(seg, slot.accented):
-                    m *= COLLISION_FACTOR  # same letters, another word: "để" for "dê"
-                best = max(best, m)
-            matched += slot.weight * best
-        coverage = matched / total
-        if seg.own:  # a curated question: it must not ask about more than the question does
-            asked = {t for slot in q.slots for alt in slot.alts for t in alt}
-            weights = [self.idf.get(t, IDF_CAP) for t in seg.own]
-            covered = sum(w for t, w in zip(seg.own, weights) if t in asked)
-            coverage *= 0.5 + 0.5 * (covered / sum(weights))
-        score = coverage
-        reasons: list[str] = []
-        bonus = min(0.18, 0.03 * sum(b in pairs for b in q.bigrams))
-        score += bonus
-        # Neighbours.
-        for gi, wanted in q.contrasts.items():
-            have = seg.members.get(gi)
-            if have:
-                if have & wanted:
-                    score += 0.05
-                else:
-                    score -= 0.35
-                    reasons.append(f"contrast:{gi}")
-            else:
-                ctx = seg.context_members.get(gi)
-                if ctx and not ctx & wanted:
-                    score -= 0.2
-                    reasons.append(f"contrast-ctx:{gi}")
-                elif ctx:
-                    score += 0.03
-        # Year and stance.
-        if q.years and not (q.years & seg.years):
-            # A year the document is about ("năm 2026" of a plan for 2026) may go unsaid in its sentences: less
-            # against them than another year.
-            score -= 0.25 if q.years_explicit else 0.06
-            reasons.append("year")
-        elif q.years_explicit and any(str(y) in tokset for y in q.years):
-            score += 0.04  # the sentence itself names the year asked about
-        stance = seg.passage.stance
-        if (q.stance == "plan" and stance == "result") or (q.stance == "result" and stance == "plan"):
-            score -= 0.2
-            reasons.append("stance")
-        if any(all(t in tokset for t in s.alts[0]) for s in q.excluded):
-            score -= 0.15  # "Ngoài tuyển quân, …": the sentence about tuyển quân is the one set aside
-            reasons.append("excluded")
-        if q.total and "tong" in tokset:
-            score += 0.06
-        if q.number_of and ("so", q.number_of) in pairs:
-            score += 0.08  # "Số hộ nghèo là bao nhiêu?" — "Số hộ nghèo còn: 81/910 hộ"
-        if seg.passage.kind == "faq":
-            score += 0.02  # a curated answer to the same question wins a tie
-        if q.counted and _has_unit(seg, {q.counted}):
-            score += 0.05  # "giáo viên 16" answers "mấy giáo viên" better than "22 người"
-        fits = self._fits(seg, q, reasons, tokset)
-        score -= 0.01 * max(0, len(toks) - 30) / 10
-        return Hit(segment=seg, score=score, coverage=coverage, fits=fits, reasons=reasons)
-
-    @staticmethod
-    def _counts_in_context(seg: Segment, q: Query) -> bool:
-        """A list item under a lead-in that names the counted thing ("Số hộ nghèo: …") still counts it."""
-        return q.counted_word in seg.head_toks
-
-    def _fits(self, seg: Segment, q: Query, reasons: list[str], tokset: set[str]) -> bool:
-        """Does the sentence hold the kind of answer asked?"""
-        ok = True
-        if "percent" in q.types and not seg.has_percent:
-            ok = False
-            reasons.append("no-percent")
-        if "money" in q.types and not seg.has_money:
-            ok = False
-            reasons.append("no-money")
-        if "quantity" in q.types or "duration" in q.types:
-            if not seg.numbers:
-                ok = False
-                reasons.append("no-number")
-            elif q.counted and "percent" not in q.types and "money" not in q.types:
-                groups = [c for c in (self.lex.counter_of(p) for p in [q.counted, *q.counted_alts]) if c]
-                if groups and not any(_has_unit(seg, c.accepts) or _head_names(seg, c.accepts) for c in groups) \
-                        and not (q.share_counts and seg.has_percent):
-                    ok = False
-                    reasons.append("unit")
-        if q.counted_word and q.counted_word not in tokset and not self._counts_in_context(seg, q):
-            ok = False  # "bao nhiêu phòng học" and no "phòng" here: it counts something else
-            reasons.append("counted-word")
-        if q.units and "percent" not in q.types and not _has_unit(seg, q.units):
-            ok = False
-            reasons.append("measure")
-        if q.years_explicit and not (q.years & seg.years) and not (q.years & self.periods):
-            ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
-            reasons.append("other-year")
-        if any(seg.members.get(gi, frozenset()) & dropped for gi, dropped in q.set_aside.items()) \
-                and len({key for key, _, _ in seg.numbers}) <= 1:
-            ok = False  # "không gộp cận nghèo": one figure for the poor and near-poor together is not it
-            reasons.append("set-aside-member")
-        if q.stance_strict and seg.passage.stance in ("plan", "result") and seg.passage.stance != q.stance:
-            ok = False  # "không phải chỉ tiêu mà kết quả": a target does not answer
-            reasons.append("stance-set-aside")
-        if q.contact and not _CONTACT[q.contact].search(seg.sentence):
-            ok = False  # "số điện thoại của …": a sentence about smartphones has no phone number
-            reasons.append("no-contact")
-        if "clock" in q.types and not _CLOCK.search(seg.text):
-            ok = False  # "làm việc từ mấy giờ": a time of day, not a date
-            reasons.append("no-time")
-        if "when" in q.types and not seg.has_date:
-            ok = False
-            reasons.append("no-date")
-        if q.identifier and not seg.numbers:
-            ok = False  # "tờ trình số mấy": a document's number is a number
-            reasons.append("no-number")
-        if "who" in q.types and q.identity and not seg.has_name:
-            ok = False
-            reasons.append("no-name")
-        return ok
+        return [self.segments[sid] for sid in _best(ids, covered, self.ranking.full_scoring)]
 
 
 def _marks(word: str) -> tuple[str, Counter[str]]:
@@ -728,27 +574,6 @@ def _interned(toks: list[str]) -> list[str]:
     return [sys.intern(t) for t in toks]
 
 
-def _said(seg: Segment, accented: str) -> bool:
-    """Does the passage (or its plan's title) have this word with these diacritics?"""
-    return accented in seg.accents or accented in seg.title_accents
-
-
-def _phrase_match(phrase: tuple[str, ...], toks: list[str], near: tuple[AbstractSet[str], ...],
-                  pairs: set[tuple[str, str]]) -> float:
-    """1 for the words together; a little less a word or three apart ("tiếp 03 lượt công dân", "giảm tỷ lệ
-    hộ nghèo"); the context's weight when they are in the heading or lead-in; little when only scattered.
-
-    ``near``: the sentence's own words first, then the word sets around it (headings, previous sentence, title).
-    """
-    if all(p in pairs for p in itertools.pairwise(phrase)):
-        return 1.0
-    if _within(phrase, toks, len(phrase) + 3):
-        return 0.85
-    if all(any(t in words for words in near) for t in phrase):
-        return CONTEXT_WEIGHT
-    return 0.4 * sum(t in near[0] for t in phrase) / len(phrase)
-
-
 def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> list[int]:
     """The ``k`` ids of highest score, best first; equal scores in document order (the lower id first)."""
     if len(ids) > k:
@@ -759,35 +584,6 @@ def _best(ids: np.ndarray, scores: np.ndarray, k: int) -> list[int]:
         ids, scores = ids[keep], scores[keep]
     order = np.lexsort((ids, -scores))  # by score descending, then by id
     return ids[order].tolist()
-
-
-def _within(phrase: tuple[str, ...], toks: list[str], span: int) -> bool:
-    """Do the phrase's words occur in order within ``span`` tokens?"""
-    for start, tok in enumerate(toks):
-        if tok != phrase[0]:
-            continue
-        pos, ok = start, True
-        for word in phrase[1:]:
-            try:
-                pos = toks.index(word, pos + 1, start + span)
-            except ValueError:
-                ok = False
-                break
-        if ok:
-            return True
-    return False
-
-
-def _head_names(seg: Segment, units: set[tuple[str, ...]]) -> bool:
-    """A list item whose lead-in says what is counted ("… giáo viên, nhân viên được đánh giá là 35 người:")."""
-    toks = seg.head_toks
-    return any(toks[i : i + len(u)] == u for u in units for i in range(len(toks) - len(u) + 1))
-
-
-def _has_unit(seg: Segment, accepts: set[tuple[str, ...]]) -> bool:
-    """A figure counted in one of these units: right after the number ("19 lớp") or before it ("giáo viên 16")."""
-    lengths = {len(u) for u in accepts}
-    return any(after[:n] in accepts or before[-n:] in accepts for _, after, before in seg.numbers for n in lengths)
 
 
 def _lexicon_words(lex: Lexicon) -> list[str]:

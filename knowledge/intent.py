@@ -11,7 +11,10 @@ from last year's birth-registration count. So the first stage decides which know
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +23,7 @@ from rapidfuzz import fuzz, process
 
 from .acts import detect
 from .lexicon import DATA_DIR
+from .policy import RouteSettings
 from .procedures import ProcedureCard
 from .text import fold
 
@@ -38,6 +42,14 @@ _WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|le p
 _COUNTS = re.compile(r"\b(?:bao nhieu|bn|may|how many|how much)\b")
 _ACTIONS = re.compile(r"\b(?:lam (?:giay|so|the|ho so|thu tuc|can cuoc|cmnd)|dang ky|xin|cap lai|nop|doi|chung thuc"
                       r"|vay von|register|apply|renew)\b")
+# A figure or a result of the plan asked about a procedure's topic ("năm 2023 khai sinh được mấy trường hợp",
+# "tình hình cấp sổ đỏ", "tỷ lệ người có thẻ BHYT"): the plan answers, not the card.
+_PLAN_CUES = re.compile(r"\b(?:20\d\d|nam (?:nay|qua|ngoai|truoc)|ket qua|tinh hinh|chi tieu|ke hoach|ty le|dat duoc"
+                        r"|thuc hien duoc|truong hop|so luong|tong so|how many|how much|rate|target)\b")
+# Asking at all: a question word, a "?", a request ("muốn", "xin", "cho hỏi"), an either-or ("ra xã hay lên
+# huyện"), or a question's last particle ("nộp ở xã à", "được không").
+_QUESTION = re.compile(r"\?|\b(?:gi|nao|dau|sao|ai|khong|ko|k|chua|the nao|ra sao|kieu gi|muon|xin|cho hoi|phai|hay"
+                       r"|how|what|where|which|who|can|do i|should)\b|\b(?:a|ha|nhi|hong|duoc)\s*$")
 # Which part of a card the question asks for.
 _ASKS = {
     "where": re.compile(r"\b(?:o dau|tai dau|cho nao|where|nop o|co quan nao)\b"),
@@ -62,8 +74,14 @@ class Intent:
         return self.act in HANDOFF_ACTS
 
 
-def understand(question: str, cards: list[ProcedureCard], match_min: float, data_dir: Path = DATA_DIR) -> Intent:
-    """The first stage of answering: which kind of knowledge may answer this message."""
+def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, data_dir: Path = DATA_DIR,
+               expand: Callable[[list[str]], list[str]] | None = None) -> Intent:
+    """The first stage of answering: which kind of knowledge may answer this message.
+
+    A procedure question is one that asks how ("giấy tờ gì", "ở đâu", "làm sao") — or one that names a
+    procedure a card covers ("ĐK khai sinh cho con có mất phí ko", "tố cáo cán bộ gửi đơn cho ai") and asks
+    something of it, unless it asks a figure or a result of the plan ("năm 2023 khai sinh được mấy trường
+    hợp"). ``expand`` spells out abbreviations ("ĐKKH", "TCXH"), so that they name their card too."""
     folded = fold(question)
     # A long message that asks something is a question: no need to read it as small talk (the cheap test first).
     act = None if len(folded.split()) >= _LONG and _ASKING.search(folded) else detect(question, data_dir)
@@ -71,16 +89,21 @@ def understand(question: str, cards: list[ProcedureCard], match_min: float, data
         return Intent(kind="act", text=question, act=act)
     question = _without_opening(question, data_dir)
     folded = fold(question)
+    words = folded.split()
+    if expand is not None:
+        words = expand(words)
     strong = bool(_PROCEDURE_CUES.search(folded))
     weak_cue = bool(_WEAK_CUES.search(folded))
-    card = best_card(folded, cards, match_min) if strong or weak_cue else None
+    card = best_card(folded, cards, route.procedure_match) or named_card(words, cards, route.card_cover)
     weak = weak_cue and (card is not None or bool(_ACTIONS.search(folded)))
     asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
-    if _COUNTS.search(folded) and not _PROCEDURE_CUES.search(folded.replace("ho so", "")) and not (
-            card is not None and {"fee", "time"} & set(asks)):
+    counting = bool(_COUNTS.search(folded)) and not _PROCEDURE_CUES.search(folded.replace("ho so", ""))
+    if counting and not (card is not None and {"fee", "time"} & set(asks)):
         # "bao nhiêu quyết định mai táng phí", "thu từ thuế, phí, lệ phí đạt bao nhiêu": a figure of the plan,
         # whatever it names; "lệ phí chứng thực bao nhiêu" asks a card's fee.
         strong = weak = False
+    elif card is not None and not _PLAN_CUES.search(folded) and _QUESTION.search(folded):
+        weak = True  # it names a procedure and asks something of it, and no figure or result of the plan
     if strong or weak:
         return Intent(kind="procedure", text=question, card=card, asks=asks)
     return Intent(kind="plan", text=question)
@@ -105,6 +128,36 @@ def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> Proc
     keys, owners = _card_keys(tuple(cards))
     found = process.extractOne(f" {folded} ", keys, scorer=fuzz.partial_ratio, score_cutoff=match_min)
     return owners[found[2]] if found else None
+
+
+def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> ProcedureCard | None:
+    """The card one of whose names the question's words cover, in any order and with words between ("đăng ký
+    cho con khai sinh", "tạm trú cần hợp đồng"): each word of a name weighed by how few cards use it, so a
+    name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do. None when
+    no name is covered by ``cover`` of its weight, or when two cards are covered equally."""
+    names, idf = _card_names(tuple(cards))
+    have = set(words)
+    best: dict[str, tuple[float, ProcedureCard]] = {}
+    for name, card in names:
+        weights = [idf[w] for w in name]
+        share = sum(w for t, w in zip(name, weights) if t in have) / sum(weights)
+        if share >= cover and share > best.get(card.id, (0.0, card))[0]:
+            best[card.id] = (share * len(name), card)
+    ranked = sorted(best.values(), key=lambda x: -x[0])
+    if not ranked or (len(ranked) > 1 and ranked[1][0] >= ranked[0][0]):
+        return None
+    return ranked[0][1]
+
+
+@lru_cache(maxsize=8)
+def _card_names(cards: tuple[ProcedureCard, ...]) -> tuple[list[tuple[tuple[str, ...], ProcedureCard]],
+                                                             dict[str, float]]:
+    """Every card's names as folded words (of two words or more), and each word's weight: log(cards / cards
+    that use it)."""
+    names = [(tuple(key.split()), card) for card in cards for key in sorted(card.match_keys())
+             if len(key.split()) >= 2]
+    cards_with = Counter(w for w, _ in {(w, card.id) for name, card in names for w in name})
+    return names, {w: math.log((len(cards) + 1) / k) for w, k in cards_with.items()}
 
 
 @lru_cache(maxsize=8)

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from lxml.etree import XMLSyntaxError
 from rapidfuzz import fuzz, process
 
-from .answer import Reply, choose, quote_for, source_of, what_of
+from .answer import Reply, quote_for, source_of, what_of
+from .decide import choose, evidence
 from .document import Document, Passage, parse_file, parse_text
 from .docx import OpcError, docx_to_text
 from .faq import FaqEntry, as_passage, load_faq, taught_entry
@@ -30,9 +31,10 @@ from .intent import understand as understand_intent
 from .lexicon import DATA_DIR, Lexicon, Speller, load_yaml
 from .metrics import LiveFigures, Progress, describe
 from .pdftext import ScannedPdf, pdf_to_text
-from .policy import Evidence, Policy, RouteSettings
+from .policy import Choice, Policy, Ranking, RouteSettings
 from .procedures import SHARED_PATH, ProcedureCard, load_procedures
 from .question import Query, analyze
+from .rank import rank
 from .store import PARSER_VERSION, Store, sha256_of
 from .text import accent_key, fold, normalize, strip_marks, tokens
 
@@ -119,6 +121,8 @@ class KnowledgeBase:
         self.data_dir = data_dir
         self.contact_overrides: dict[str, str] = {}  # an admin's /lienhe values, read over commune.yaml's
         self.route = RouteSettings.load(data_dir)
+        self.ranking = Ranking.load(data_dir)
+        self.choice = Choice.load(data_dir)
         self.lexicon = lexicon
         self.yaml_faq = faq
         self.live: LiveFigures | None = None  # officials' logged figures, attached by whoever has the store
@@ -143,7 +147,7 @@ class KnowledgeBase:
         identity = {accent_key(w) for d in documents for w in re.findall(r"[^\W\d_]+", d.title)}
         titles = {d.name: d.title for d in documents} if len(documents) > 1 else {}
         self.index = Index([p for d in documents for p in d.passages] + faq_passages, lexicon, identity, titles,
-                           self.periods)
+                           self.periods, self.ranking)
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
@@ -222,7 +226,7 @@ class KnowledgeBase:
 
         First what the message is (``knowledge.intent``): a greeting or a request for a person gets its short
         reply, a procedure question its card; only a question for the plan goes on to retrieval."""
-        intent = understand_intent(question, self.cards, self.route.procedure_match, self.data_dir)
+        intent = understand_intent(question, self.cards, self.route, self.data_dir, self.lexicon.expand_abbreviations)
         english = self.lexicon.is_english(tokens(question))
         if intent.kind == "act":
             return Reply(found=False, kind="handoff" if intent.handoff else "smalltalk", act=intent.act,
@@ -274,17 +278,15 @@ class KnowledgeBase:
         own = self._about_the_document(query)
         if own is not None:  # "kế hoạch này số mấy", "ai ký báo cáo": its header or signature answers
             return self._answer(own, query, [own]), query, [own]
-        hits = self._in_the_place_asked(query, self.index.search(query))
+        hits = self._in_the_place_asked(query, rank(self.index, query, self.index.candidates(query)))
         named = self._named_documents(question)
         if named:  # "xã Cao Lâu …": only that plan answers, however well another plan's words fit
             hits = [h for h in hits if h.segment.passage.doc in named]
-        chosen, decision = choose(hits, self.index.information(query))
-        if decision == "answer" and chosen is not None and _close_call(chosen, hits):
-            decision = "suggest"
+        chosen, decision = choose(hits, self.index.information(query), self.choice)
         if decision == "answer" and chosen is not None:
             reply = self._answer(chosen, query, hits)
             if self.policy is not None:
-                reply.score = round(self.policy.probability(self.evidence(chosen, query, hits)), 3)
+                reply.score = round(self.policy.probability(evidence(chosen, query, hits, self.index)), 3)
                 if reply.score < self.policy.answer_min:  # the rules would answer; the odds say it is a guess
                     return Reply(found=False, kind="suggest", score=reply.score, english=query.english), query, hits
             return reply, query, hits
@@ -293,31 +295,6 @@ class KnowledgeBase:
             decision = "unknown"
         return Reply(found=False, kind="suggest" if decision == "suggest" else "unknown", score=round(score, 3),
                      english=query.english), query, hits
-
-    def evidence(self, chosen: Hit, query: Query, hits: list[Hit]) -> Evidence:
-        """What the policy weighs: the chosen sentence's scores, its lead over other paragraphs that could answer
-        too (one that lacks the kind of answer asked is no rival), the question."""
-        root = _root(chosen)
-        rival = max((h.score for h in hits if h.fits and _root(h) != root), default=0.0)
-        total = sum(s.weight for s in query.slots) or 1.0
-        seg = chosen.segment
-        own = set(seg.toks)
-        near = own | seg.context | set(seg.prev.split()) | seg.title_words
-        said = [(s.weight, any(all(t in own for t in alt) for alt in s.alts),
-                 any(all(t in near for t in alt) for alt in s.alts)) for s in query.slots]
-        return Evidence(
-            score=chosen.score,
-            coverage=chosen.coverage,
-            in_text=sum(w for w, in_own, _ in said if in_own) / total,
-            missing=max((w for w, _, in_near in said if not in_near), default=0.0) / total,
-            margin=chosen.score - rival,
-            information=self.index.information(query),
-            unknown=sum(s.weight for s in query.slots if not s.known) / total,
-            penalties=float(len(chosen.reasons)),
-            typed=float(bool(query.types & _TYPED)),
-            english=float(query.english),
-            curated=float(chosen.segment.passage.kind == "faq"),
-        )
 
     def _answer(self, chosen: Hit, query: Query, hits: list[Hit]) -> Reply:
         seg = chosen.segment
@@ -704,15 +681,6 @@ def _short_title(title: str) -> str:
     return re.split(r"\s+(?:và|and)\s+", short, maxsplit=1)[0][:90]
 
 
-_TYPED = {"quantity", "percent", "money", "when", "who", "duration", "clock"}
-
-
-def _root(hit: Hit) -> str:
-    """The paragraph a hit stands for: a curated answer stands for the paragraph it quotes."""
-    p = hit.segment.passage
-    return (p.cited_by or p.key) if p.kind == "faq" else p.key
-
-
 _PLACE_WORDS = {"thôn", "bản", "xóm", "xã", "phường", "khu"}
 
 
@@ -747,9 +715,3 @@ def _doc_kind(title: str) -> str | None:
     """What kind of document a title opens with ("KẾ HOẠCH …" → "ke hoach"), folded."""
     head = fold(title)
     return next((k for k in _DOC_KINDS if head.startswith(k)), None)
-
-
-def _close_call(chosen: Hit, hits: list[Hit]) -> bool:
-    """Four or more different paragraphs answer equally well ("đất đai?"): ask which one is meant."""
-    roots = {_root(h) for h in hits if h.fits and h.score >= chosen.score - 0.02}
-    return len(roots) >= 4

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowledge.index import COMMON_IDF, CONTEXT_WEIGHT, IDF_CAP, Postings, _best
+from knowledge.index import Postings, _best
 from knowledge.kb import KnowledgeBase, UnreadableSource
 from knowledge.store import Store
 
@@ -32,9 +32,9 @@ def two_plans(tmp_path_factory, plan_path):
 
 def reference_coverage(kb: KnowledgeBase, question: str) -> dict[int, float]:
     """The first stage computed the plain way: each segment's own words and the words around it as sets."""
-    index = kb.index
+    index, r = kb.index, kb.index.ranking
     query = kb.understand(question)  # read and weighed
-    slots = [s for s in query.slots if any(index.idf.get(t, IDF_CAP) >= COMMON_IDF for a in s.alts for t in a)]
+    slots = [s for s in query.slots if any(index.idf.get(t, r.idf_cap) >= r.common_idf for a in s.alts for t in a)]
     out: dict[int, float] = {}
     for seg in index.segments:
         own = set(seg.toks)
@@ -46,7 +46,7 @@ def reference_coverage(kb: KnowledgeBase, question: str) -> dict[int, float]:
                 in_text = sum(t in own for t in set(alt))
                 in_ctx = sum(t in near for t in set(alt))
                 share = in_text / len(alt)
-                m = 1.0 if share >= 1.0 else max(share, CONTEXT_WEIGHT * (in_text + in_ctx) / len(alt))
+                m = 1.0 if share >= 1.0 else max(share, r.context_weight * (in_text + in_ctx) / len(alt))
                 best = max(best, m)
             total += slot.weight * best
             touched = touched or best > 0
