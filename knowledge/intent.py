@@ -39,13 +39,16 @@ _PROCEDURE_CUES = re.compile(
 _WEAK_CUES = re.compile(r"\b(?:o dau|lam sao|lam the nao|the nao de|thu tuc|le phi|bao lau|where|how)\b")
 # A count asked for ("bao nhiêu hồ sơ thủ tục hành chính") is a figure of the plan, unless the papers, the fee
 # or the time of a procedure are asked.
-_COUNTS = re.compile(r"\b(?:bao nhieu|bn|may|how many|how much)\b")
+_COUNTS = re.compile(r"\b(?:bao nhieu|bao nhiu|bn|may|how many|how much)\b")
 _ACTIONS = re.compile(r"\b(?:lam (?:giay|so|the|ho so|thu tuc|can cuoc|cmnd)|dang ky|xin|cap lai|nop|doi|chung thuc"
                       r"|vay von|register|apply|renew)\b")
 # A figure or a result of the plan asked about a procedure's topic ("năm 2023 khai sinh được mấy trường hợp",
 # "tình hình cấp sổ đỏ", "tỷ lệ người có thẻ BHYT"): the plan answers, not the card.
+# Also why it is so ("vì sao còn ít"), when a thing was done, and which resolution or circular says so.
 _PLAN_CUES = re.compile(r"\b(?:20\d\d|nam (?:nay|qua|ngoai|truoc)|ket qua|tinh hinh|chi tieu|ke hoach|ty le|dat duoc"
-                        r"|thuc hien duoc|truong hop|so luong|tong so|how many|how much|rate|target)\b")
+                        r"|thuc hien duoc|truong hop|so luong|tong so|vi sao|tai sao|do sao|nguyen nhan|han che"
+                        r"|kho khan|ngay nao|nghi quyet|thong tu|nghi dinh|chi thi|how many|how much|rate|target|why"
+                        r"|circular|decree|resolution)\b")
 # Asking at all: a question word, a "?", a request ("muốn", "xin", "cho hỏi"), an either-or ("ra xã hay lên
 # huyện"), or a question's last particle ("nộp ở xã à", "được không").
 _QUESTION = re.compile(r"\?|\b(?:gi|nao|dau|sao|ai|khong|ko|k|chua|the nao|ra sao|kieu gi|muon|xin|cho hoi|phai|hay"
@@ -131,22 +134,41 @@ def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> Proc
 
 
 def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> ProcedureCard | None:
-    """The card one of whose names the question's words cover, in any order and with words between ("đăng ký
-    cho con khai sinh", "tạm trú cần hợp đồng"): each word of a name weighed by how few cards use it, so a
-    name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do. None when
-    no name is covered by ``cover`` of its weight, or when two cards are covered equally."""
+    """The card one of whose names the question says, with a word or two between or left out ("đăng ký khai
+    sinh cho con", "ĐK tạm trú", "hưu trí xã hội"): each word of a name weighed by how few cards use it, so a
+    name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do, and the
+    words said must stand together, in order (not "triển khai … đầu tư" for "khai tử"). None when no name is
+    said to ``cover`` of its weight, or when two cards are said equally well."""
     names, idf = _card_names(tuple(cards))
-    have = set(words)
+    at: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        at.setdefault(w, []).append(i)
     best: dict[str, tuple[float, ProcedureCard]] = {}
     for name, card in names:
+        said = _said_together(name, at)
         weights = [idf[w] for w in name]
-        share = sum(w for t, w in zip(name, weights) if t in have) / sum(weights)
-        if share >= cover and share > best.get(card.id, (0.0, card))[0]:
+        share = sum(w for t, w in zip(name, weights) if t in said) / sum(weights)
+        if share >= cover and share * len(name) > best.get(card.id, (0.0, card))[0]:
             best[card.id] = (share * len(name), card)
     ranked = sorted(best.values(), key=lambda x: -x[0])
     if not ranked or (len(ranked) > 1 and ranked[1][0] >= ranked[0][0]):
         return None
     return ranked[0][1]
+
+
+def _said_together(name: tuple[str, ...], at: dict[str, list[int]]) -> set[str]:
+    """The name's words the question says in the name's order, each within two words of the one before."""
+    said: set[str] = set()
+    for start in at.get(name[0], []) or [None]:
+        got, pos = set(), start
+        for w in name:
+            nxt = [i for i in at.get(w, []) if pos is None or pos < i <= pos + 3]
+            if nxt:
+                got.add(w)
+                pos = nxt[0]
+        if len(got) > len(said):
+            said = got
+    return said
 
 
 @lru_cache(maxsize=8)

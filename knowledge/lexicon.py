@@ -149,6 +149,9 @@ class Lexicon:
     colloquial_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     glossary: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)
     glossary_accents: dict[tuple[str, ...], tuple[str, ...]] = field(default_factory=dict)  # "goats" → ("dê",)
+    # An English term with several usual Vietnamese readings ("training" → đào tạo | bồi dưỡng | tập huấn):
+    # by the first reading, which replaces the English words, all of them, any of which a sentence may say.
+    glossary_alts: dict[tuple[str, ...], list[tuple[str, ...]]] = field(default_factory=dict)
     stopwords: set[str] = field(default_factory=set)
     stopwords_accented: set[str] = field(default_factory=set)
     stop_phrases: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
@@ -199,12 +202,17 @@ class Lexicon:
                 if len(alts) > 1:  # several readings ("giữ" → duy trì | giữ vững): any may match
                     lex.colloquial_alts[k] = alts
         for key, value in (glo.get("terms") or {}).items():
-            k, v = _phrase(key), _phrase(value)
-            if k and v:
+            values = value if isinstance(value, list) else [value]
+            k, alts = _phrase(key), [_phrase(v) for v in values if _phrase(v)]
+            if k and alts:
+                v = alts[0]
                 lex.glossary[k] = v
-                accents = tuple(accent_key(w) for w in accented_tokens(str(value)))
+                accents = tuple(accent_key(w) for w in accented_tokens(str(values[0])))
                 if len(accents) == len(v):
                     lex.glossary_accents[k] = accents
+                if len(alts) > 1:
+                    known = lex.glossary_alts.setdefault(v, [v])
+                    known.extend(a for a in alts if a not in known)
         lex.stopwords = {fold_word(w) for w in cues.get("stopwords") or []}
         lex.stopwords_accented = {normalize(str(w)) for w in cues.get("stopwords") or []}
         for w in cues.get("stopwords") or []:

@@ -271,6 +271,15 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             rest.append("")
             i += 1
             continue
+        if english and (span := _glossary_span(toks, i, lex, used)) is not None:
+            # "training" read as đào tạo, and as bồi dưỡng or tập huấn: whichever the document writes
+            alts = lex.glossary_alts[span]
+            q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a)))
+            for t in span:
+                content.append(len(rest))
+                rest.append(t)
+            i += len(span)
+            continue
         key = None
         for n in range(min(longest, len(toks) - i), 0, -1):
             span = tuple(toks[i : i + n])
@@ -380,6 +389,16 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                           for s in q.slots if s.pos >= 0)
     q.tokens = rest
     return q
+
+
+def _glossary_span(toks: list[str], i: int, lex: Lexicon, used: set[int]) -> tuple[str, ...] | None:
+    """The longest English term's first reading at ``i`` that has other readings (``Lexicon.glossary_alts``)."""
+    longest = max((len(k) for k in lex.glossary_alts), default=0)
+    for n in range(min(longest, len(toks) - i), 0, -1):
+        span = tuple(toks[i : i + n])
+        if span in lex.glossary_alts and not any(j in used for j in range(i, i + n)):
+            return span
+    return None
 
 
 _INTERROGATIVE = {"bao", "may", "nhieu", "bn", "nhiu", "how", "what", "which", "gi", "nao"}
