@@ -25,7 +25,7 @@ from .acts import detect
 from .lexicon import DATA_DIR
 from .policy import RouteSettings
 from .procedures import ProcedureCard
-from .text import fold
+from .text import fold, tokens
 
 HANDOFF_ACTS = {"person", "complaint"}
 
@@ -92,7 +92,7 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
         return Intent(kind="act", text=question, act=act)
     question = _without_opening(question, data_dir)
     folded = fold(question)
-    words = folded.split()
+    words = tokens(question)
     if expand is not None:
         words = expand(words)
     strong = bool(_PROCEDURE_CUES.search(folded))
@@ -113,6 +113,7 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
 
 
 _LONG = 7  # words
+_GAP = 4  # a name's next word at most this many words on ("vay ít vốn nuôi bò ở ngân hàng chính sách")
 _ASKING = re.compile(r"\?|\b(?:bao nhieu|bn|may|nao|gi|o dau|sao|how|what|which|where|when|who|why)\b")
 _OPENING = re.compile(r"^(.{1,40}?)[,.!:;]+\s+(\S.*)$", re.DOTALL)
 
@@ -157,12 +158,12 @@ def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> Pr
 
 
 def _said_together(name: tuple[str, ...], at: dict[str, list[int]]) -> set[str]:
-    """The name's words the question says in the name's order, each within two words of the one before."""
+    """The name's words the question says in the name's order, each within a few words of the one before (``_GAP``)."""
     said: set[str] = set()
     for start in at.get(name[0], []) or [None]:
         got, pos = set(), start
         for w in name:
-            nxt = [i for i in at.get(w, []) if pos is None or pos < i <= pos + 3]
+            nxt = [i for i in at.get(w, []) if pos is None or pos < i <= pos + _GAP]
             if nxt:
                 got.add(w)
                 pos = nxt[0]
@@ -176,8 +177,8 @@ def _card_names(cards: tuple[ProcedureCard, ...]) -> tuple[list[tuple[tuple[str,
                                                              dict[str, float]]:
     """Every card's names as folded words (of two words or more), and each word's weight: log(cards / cards
     that use it)."""
-    names = [(tuple(key.split()), card) for card in cards for key in sorted(card.match_keys())
-             if len(key.split()) >= 2]
+    names = [(tuple(tokens(key)), card) for card in cards for key in sorted(card.match_keys())
+             if len(tokens(key)) >= 2]
     cards_with = Counter(w for w, _ in {(w, card.id) for name, card in names for w in name})
     return names, {w: math.log((len(cards) + 1) / k) for w, k in cards_with.items()}
 

@@ -26,13 +26,14 @@ STATISTIC = [q for q in QUESTIONS if q["kind"] == "statistic"]
 STYLES = ("formal", "nodiacritics", "colloquial", "typo", "abbrev", "english")
 
 # Measured on first run (2026-12-02): 52 of 120 (43.3 %) answered with the right card; after the first stage
-# learnt to route a question that names a card's procedure (knowledge/intent.py named_card): 91 of 120
-# (75.8 %). The floor is that rounded down to 5 %. (Half of these questions, the even lines, were looked at
-# while building that; the odd half was not: 48 → 61 of 75 right on it.)
-RIGHT_CARD_FLOOR = 0.75
+# learnt to route a question that names a card's procedure (knowledge/intent.py named_card): 85 of 120
+# (70.8 %). The floor is that rounded down to 5 %. (Half of these questions, the even lines, were looked at
+# while building that; the odd half was not: 48 → 57 of its 75 right, statistics included.)
+RIGHT_CARD_FLOOR = 0.70
 
-# Rule (a) fails on these of the 120 procedure questions (16 when the set was written, 6 now): each gets kind "answer", a figure or
-# sentence quoted from the plan, instead of a card or an honest "no card". strict: a fix shows up as XPASS.
+# Rule (a) fails on these of the 120 procedure questions (16 when the set was written, 6 now): each gets
+# kind "answer", a figure or sentence quoted from the plan, instead of a card or an honest "no card".
+# strict: a fix shows up as XPASS.
 ANSWERED_WITH_PLAN = frozenset({
     "My father passed away, how do I register his death?",
     "What documents do we need to register our marriage?",
