@@ -128,10 +128,17 @@ def _without_opening(question: str, data_dir: Path) -> str:
 
 
 def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> ProcedureCard | None:
-    """The card whose title or one of whose aliases the question contains (typos allowed), if one clearly does."""
-    keys, owners = _card_keys(tuple(cards))
-    found = process.extractOne(f" {folded} ", keys, scorer=fuzz.partial_ratio, score_cutoff=match_min)
-    return owners[found[2]] if found else None
+    """The card whose title or one of whose aliases the question contains (typos allowed), if one clearly does.
+
+    Only the names that share a word with the question are compared (a name with every word misspelt is not
+    one the question says clearly); the comparison is the costly part of the first stage."""
+    keys, owners, by_word = _card_keys(tuple(cards))
+    near = sorted({k for w in folded.split() for k in by_word.get(w, ())})
+    if not near:
+        return None
+    found = process.extractOne(f" {folded} ", [keys[k] for k in near], scorer=fuzz.partial_ratio,
+                               score_cutoff=match_min)
+    return owners[near[found[2]]] if found else None
 
 
 def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> ProcedureCard | None:
@@ -140,15 +147,17 @@ def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> Pr
     name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do, and the
     words said must stand together, in order (not "triển khai … đầu tư" for "khai tử"). None when no name is
     said to ``cover`` of its weight, or when two cards are said equally well."""
-    names, idf = _card_names(tuple(cards))
+    names, by_word = _card_names(tuple(cards))
     at: dict[str, list[int]] = {}
     for i, w in enumerate(words):
         at.setdefault(w, []).append(i)
     best: dict[str, tuple[float, ProcedureCard]] = {}
-    for name, card in names:
+    for n in sorted({n for w in at for n in by_word.get(w, ())}):  # the names that share a word with it
+        name, card, weights, total = names[n]
+        if sum(w for t, w in zip(name, weights) if t in at) < cover * total:
+            continue  # not even its words, in any order: the common case, and the cheap test
         said = _said_together(name, at)
-        weights = [idf[w] for w in name]
-        share = sum(w for t, w in zip(name, weights) if t in said) / sum(weights)
+        share = sum(w for t, w in zip(name, weights) if t in said) / total
         if share >= cover and share * len(name) > best.get(card.id, (0.0, card))[0]:
             best[card.id] = (share * len(name), card)
     ranked = sorted(best.values(), key=lambda x: -x[0])
@@ -172,20 +181,34 @@ def _said_together(name: tuple[str, ...], at: dict[str, list[int]]) -> set[str]:
     return said
 
 
+_Name = tuple[tuple[str, ...], ProcedureCard, tuple[float, ...], float]
+
+
 @lru_cache(maxsize=8)
-def _card_names(cards: tuple[ProcedureCard, ...]) -> tuple[list[tuple[tuple[str, ...], ProcedureCard]],
-                                                             dict[str, float]]:
-    """Every card's names as folded words (of two words or more), and each word's weight: log(cards / cards
-    that use it)."""
-    names = [(tuple(tokens(key)), card) for card in cards for key in sorted(card.match_keys())
+def _card_names(cards: tuple[ProcedureCard, ...]) -> tuple[list[_Name], dict[str, list[int]]]:
+    """Every card's names of two words or more, as words, each word weighed log(cards / cards that use it),
+    with the names' total weight; and, by word, the names that have it."""
+    named = [(tuple(tokens(key)), card) for card in cards for key in sorted(card.match_keys())
              if len(tokens(key)) >= 2]
-    cards_with = Counter(w for w, _ in {(w, card.id) for name, card in names for w in name})
-    return names, {w: math.log((len(cards) + 1) / k) for w, k in cards_with.items()}
+    cards_with = Counter(w for w, _ in {(w, card.id) for name, card in named for w in name})
+    idf = {w: math.log((len(cards) + 1) / k) for w, k in cards_with.items()}
+    names: list[_Name] = []
+    by_word: dict[str, list[int]] = {}
+    for name, card in named:
+        weights = tuple(idf[w] for w in name)
+        for w in set(name):
+            by_word.setdefault(w, []).append(len(names))
+        names.append((name, card, weights, sum(weights)))
+    return names, by_word
 
 
 @lru_cache(maxsize=8)
-def _card_keys(cards: tuple[ProcedureCard, ...]) -> tuple[list[str], list[ProcedureCard]]:
-    """Every card's folded names, once per set of cards (not once per question)."""
+def _card_keys(cards: tuple[ProcedureCard, ...]) -> tuple[list[str], list[ProcedureCard], dict[str, list[int]]]:
+    """Every card's folded names, once per set of cards (not once per question), and by word the names with it."""
     # Each name between spaces, so that it matches whole words ("khai tu" is not inside "cong khai thu tuc").
     pairs = [(f" {key} ", card) for card in cards for key in sorted(card.match_keys()) if len(key) >= 4]
-    return [k for k, _ in pairs], [c for _, c in pairs]
+    by_word: dict[str, list[int]] = {}
+    for i, (key, _) in enumerate(pairs):
+        for w in set(key.split()):
+            by_word.setdefault(w, []).append(i)
+    return [k for k, _ in pairs], [c for _, c in pairs], by_word
