@@ -101,9 +101,10 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
     weak = weak_cue and (card is not None or bool(_ACTIONS.search(folded)))
     asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
     counting = bool(_COUNTS.search(folded)) and not _PROCEDURE_CUES.search(folded.replace("ho so", ""))
-    if counting and not (card is not None and {"fee", "time"} & set(asks)):
+    if counting and not ((strong or weak_cue) and card is not None and {"fee", "time"} & set(asks)):
         # "bao nhiêu quyết định mai táng phí", "thu từ thuế, phí, lệ phí đạt bao nhiêu": a figure of the plan,
-        # whatever it names; "lệ phí chứng thực bao nhiêu" asks a card's fee.
+        # whatever it names; "lệ phí chứng thực bao nhiêu" asks a card's fee ("hộ nghèo vay vốn bao nhiêu tiền
+        # dư nợ" does not: no word of a procedure asks it).
         strong = weak = False
     elif card is not None and not _PLAN_CUES.search(folded) and _QUESTION.search(folded):
         weak = True  # it names a procedure and asks something of it, and no figure or result of the plan
