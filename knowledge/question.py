@@ -125,7 +125,48 @@ def _member_index(group: tuple[frozenset[tuple[str, ...]], ...]) -> MemberIndex:
 
 
 def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None) -> Query:
-    """Read a question (any case, with or without diacritics, Telex, English) into a :class:`Query`."""
+    """Read a question (any case, with or without diacritics, Telex, English) into a :class:`Query`.
+
+    Named steps, in order, each reading what the ones before left: the words (repaired, English glossed),
+    the names and places, the kinds of answer asked (whose words are consumed), what is counted and in which
+    unit, the time, the things named (the slots), what is set aside, the neighbours the question picks."""
+    r = _read_words(question, lex, speller)
+    q = Query(text=r.text, tokens=r.toks, slots=[], bigrams=[], english=r.english)
+    _names_and_places(r, q)
+    _kinds_asked(r, q, lex, speller)
+    _what_is_counted(r, q, lex, speller)
+    _read_time(q, r.toks, r.accented if r.has_marks else None, lex, plan_year)
+    _things_named(r, q, lex, speller)
+    _what_is_set_aside(r, q, lex)
+    _neighbours(r, q, lex)
+    q.tokens = r.rest
+    return q
+
+
+@dataclass
+class _Reading:
+    """A question as the steps of ``analyze`` read it: its words as typed, folded and repaired, and what
+    each step leaves for the next (the words a cue consumed, where a count was asked, what remains)."""
+
+    original: str
+    text: str
+    cased: list[str]  # the words with their case ("Tày", "THCS"): names and abbreviations
+    toks: list[str]  # folded, repaired, English glossed
+    accented: list[str | None]  # each word with its diacritics, when typed with them (None: repaired)
+    has_marks: bool
+    english: bool
+    used: set[int] = field(default_factory=set)  # words that said a kind of answer: not things named
+    quantity_at: list[int] = field(default_factory=list)  # after each "bao nhiêu"
+    asked_spans: list[tuple[int, int]] = field(default_factory=list)
+    measured: set[int] = field(default_factory=set)  # measure words ("diện tích")
+    rest: list[str] = field(default_factory=list)  # the words left once the kinds are read ("" where consumed)
+    aside: list[str] = field(default_factory=list)  # the words of what is set aside ("trừ trường THPT ra")
+    aside_things: list[str] = field(default_factory=list)
+
+
+def _read_words(question: str, lex: Lexicon, speller: Speller) -> _Reading:
+    """The question's words: NFC, folded, each unknown Vietnamese word repaired against the knowledge base's
+    vocabulary; an English question glossed into the documents' words."""
     original = nfc(_CONTROL.sub(" ", question or ""))[:MAX_QUESTION_CHARS]
     text = normalize(original)
     cased = _CASED_TOKEN.findall(original)
@@ -151,18 +192,24 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     if english:
         toks, accented = lex.apply_glossary(toks)
         cased = list(toks)
-    q = Query(text=text, tokens=toks, slots=[], bigrams=[], english=english)
-    q.places = _places(cased)
-    q.communes = _places(cased, _COMMUNE_WORDS)
+    return _Reading(original=original, text=text, cased=cased, toks=toks, accented=accented,
+                    has_marks=has_marks, english=english)
+
+
+def _names_and_places(r: _Reading, q: Query) -> None:
+    """The places ("thôn Nà Thâm", "xã Cao Lâu") and names the question writes."""
+    q.places = _places(r.cased)
+    q.communes = _places(r.cased, _COMMUNE_WORDS)
     # A capitalised word after the first is a name ("người dân tộc Tày", "trường Kim Đồng"); all capitals
     # is an abbreviation, and a word after a sentence's end starts a sentence.
-    q.names = [normalize(w) for i, w in enumerate(cased) if i and w[:1].isupper() and w.isalpha()
-               and not w.isupper() and not re.search(rf"[.?!]\s+{re.escape(w)}\b", original)]
+    q.names = [normalize(w) for i, w in enumerate(r.cased) if i and w[:1].isupper() and w.isalpha()
+               and not w.isupper() and not re.search(rf"[.?!]\s+{re.escape(w)}\b", r.original)]
 
-    # Kinds of answer wanted; the words that say so are consumed.
-    used: set[int] = set()
-    quantity_at: list[int] = []
-    asked_spans: list[tuple[int, int]] = []
+
+def _kinds_asked(r: _Reading, q: Query, lex: Lexicon, speller: Speller) -> None:
+    """Kinds of answer wanted (a quantity, a percentage, a date, a name, yes or no…); the words that say so
+    are consumed."""
+    toks, accented = r.toks, r.accented
     present = set(toks)  # only cue phrases whose first word is in the question can match
     cues: dict[str, list[tuple[str, ...]]] = {}  # the phrases that said each kind
     for qtype, acc_phrase, folded_phrase in lex.question_types:
@@ -170,34 +217,40 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             continue
         if qtype == "yesno":
             continue
-        if has_marks:
-            pos = _find_aligned(toks, accented, acc_phrase, folded_phrase, used)
+        if r.has_marks:
+            pos = _find_aligned(toks, accented, acc_phrase, folded_phrase, r.used)
         else:
-            pos = _find(toks, folded_phrase, used)
+            pos = _find(toks, folded_phrase, r.used)
         if pos >= 0 and folded_phrase in lex.folded_ambiguous and _pairs_up(toks, pos, len(folded_phrase),
                                                                             speller.pairs):
             pos = -1  # "giá" is a price, unless it pairs up as in "đánh giá", "gia cầm", "gia đình"
         if pos >= 0:
-            used.update(range(pos, pos + len(folded_phrase)))
+            r.used.update(range(pos, pos + len(folded_phrase)))
             q.types.add(qtype)
             cues.setdefault(qtype, []).append(folded_phrase)
-            asked_spans.append((pos, pos + len(folded_phrase)))
+            r.asked_spans.append((pos, pos + len(folded_phrase)))
             if qtype == "quantity":
-                quantity_at.append(pos + len(folded_phrase))
-    _settle_kinds(q, toks, cues, quantity_at)
+                r.quantity_at.append(pos + len(folded_phrase))
+    _settle_kinds(q, toks, cues, r.quantity_at)
     if not q.types and any(_find(toks, p) >= 0 for p in lex.totals):
         q.types.add("quantity")  # "Tổng vốn đầu tư năm 2023?": a total is a figure
     tail = [t for t in toks if t not in _TAIL_PARTICLES and t != "?"]
     if (toks and toks[-1] in {"khong", "chua", "ko", "k", "hok"}) or (tail and tail[-1] in {"khong", "chua"}):
         q.types.add("yesno")
-    if english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
+    if r.english and toks and toks[0] in {"is", "are", "does", "did", "will", "was", "were", "has"}:
         q.types.add("yesno")
-    for at in quantity_at:  # "mấy cái chợ": a classifier after the count word only counts
+    for at in r.quantity_at:  # "mấy cái chợ": a classifier after the count word only counts
         if at < len(toks) and (toks[at],) in lex.classifiers:
-            used.add(at)
+            r.used.add(at)
+
+
+def _what_is_counted(r: _Reading, q: Query, lex: Lexicon, speller: Speller) -> None:
+    """What a count counts ("bao nhiêu hộ": hộ), the unit a measure word asks for ("diện tích": ha), and
+    whether a total is asked."""
+    toks, quantity_at = r.toks, r.quantity_at
     # Two counts asked at once ("bao nhiêu thai phụ …, bao nhiêu trẻ …"): no single unit to insist on.
     single = len(quantity_at) - sum(tuple(toks[a - len(p):a]) == p for a in quantity_at for p in lex.totals) <= 1
-    pairs = speller.pairs if english or not has_marks else ()
+    pairs = speller.pairs if r.english or not r.has_marks else ()
     q.counted = _counted_noun(toks, quantity_at, lex, pairs) if single else None
     q.number_of = next((toks[k + 1] for k, tk in enumerate(toks[:-1]) if tk == "so" and toks[k + 1]
                         and toks[k + 1] not in lex.stopwords), None)
@@ -211,7 +264,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             q.share_counts = True
     if q.counted and len(q.counted) == 1:  # "bao nhiêu HS": học sinh or hồ sơ, whichever the sentence counts
         at = next((k for k, t in enumerate(toks) if (t,) == q.counted), -1)
-        q.counted_alts = list(lex.abbreviations_caps.get(cased[at], [])) if at >= 0 and not english else []
+        q.counted_alts = list(lex.abbreviations_caps.get(r.cased[at], [])) if at >= 0 and not r.english else []
     if q.counted is None and quantity_at and single:
         after = min(quantity_at)
         word = toks[after] if after < len(toks) else ""
@@ -220,24 +273,25 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         if (word and not word[0].isdigit() and word not in lex.stopwords and word not in measure_words
                 and (word,) not in lex.classifiers and speller.known(word)):
             q.counted_word = word  # ("mấy cái", "bao nhiêu đứa": a classifier counts, it names nothing)
-    measured: set[int] = set()
     for word, units in lex.measures.items():
-        pos = _find(toks, word, used)
+        pos = _find(toks, word, r.used)
         if pos >= 0:
             q.units |= units
-            measured.update(range(pos, pos + len(word)))
+            r.measured.update(range(pos, pos + len(word)))
     q.total = any(_find(toks, p) >= 0 for p in lex.totals)
-    _read_time(q, toks, accented if has_marks else None, lex, plan_year)
 
-    # What remains names things: everyday words become the document's, abbreviations gain their
-    # full forms, words that only shape the question drop out.
+
+def _stop_positions(r: _Reading, lex: Lexicon) -> set[int]:
+    """Where the question's stop phrases are ("cho biết", "hiện nay"): words that only shape it."""
+    toks, accented = r.toks, r.accented
+    present = set(toks)
     phrase_stop: set[int] = set()
     for acc_phrase, folded_phrase in lex.stop_phrases:
         if folded_phrase[0] not in present:
             continue
         start = 0
         while True:
-            if has_marks:
+            if r.has_marks:
                 pos = _find_aligned(toks[start:], accented[start:], acc_phrase, folded_phrase, set())
             else:
                 pos = _find(toks[start:], folded_phrase)
@@ -245,6 +299,14 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
                 break
             phrase_stop.update(range(start + pos, start + pos + len(folded_phrase)))
             start += pos + len(folded_phrase)
+    return phrase_stop
+
+
+def _things_named(r: _Reading, q: Query, lex: Lexicon, speller: Speller) -> None:
+    """What remains names things (the slots): everyday words gain the documents' words, abbreviations their
+    full forms, words that only shape the question drop out; neighbouring words make the bigrams."""
+    toks, accented, english, has_marks = r.toks, r.accented, r.english, r.has_marks
+    phrase_stop = _stop_positions(r, lex)
 
     def is_stop(i: int) -> bool:
         t = toks[i]
@@ -262,16 +324,16 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         return (prev, t) not in speller.bigrams and (t, nxt) not in speller.bigrams
 
-    rest: list[str] = []
+    rest = r.rest
     content: list[int] = []  # indices into rest of content words, for bigrams
     longest = max((len(k) for k in lex.colloquial), default=0)
     i = 0
     while i < len(toks):
-        if i in used:
+        if i in r.used:
             rest.append("")
             i += 1
             continue
-        if english and (span := _glossary_span(toks, i, lex, used)) is not None:
+        if english and (span := _glossary_span(toks, i, lex, r.used)) is not None:
             # "training" read as đào tạo, and as bồi dưỡng or tập huấn: whichever the document writes
             alts = lex.glossary_alts[span]
             q.slots.append(Slot(alts=alts, known=any(speller.known(t) for a in alts for t in a)))
@@ -283,7 +345,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
         key = None
         for n in range(min(longest, len(toks) - i), 0, -1):
             span = tuple(toks[i : i + n])
-            if span in lex.colloquial and not any(j in used for j in range(i, i + n)):
+            if span in lex.colloquial and not any(j in r.used for j in range(i, i + n)):
                 nxt = toks[i + n] if i + n < len(toks) else ""
                 if span[-1].isdigit() and nxt and lex.counter_of((nxt,)):
                     continue  # "được cấp 3 tấn" is an allocation, not "cấp 3" (upper-secondary school)
@@ -303,7 +365,7 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             i += len(key)
             continue
         t = toks[i]
-        caps = lex.abbreviations_caps.get(cased[i]) if not english else None
+        caps = lex.abbreviations_caps.get(r.cased[i]) if not english else None
         if caps and all(a in lex.stop_phrase_set for a in caps):  # "KH 2024": the plan itself, a framing word
             rest.append(t)
             i += 1
@@ -334,9 +396,9 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             alts.append(expanded)
         known = speller.known(t) or any(all(speller.known(x) for x in a) for a in alts[1:])
         acc = accented[i - 1] if has_marks or english else None
-        q.slots.append(Slot(alts=alts, known=known, framing=(i - 1) in measured,
+        q.slots.append(Slot(alts=alts, known=known, framing=(i - 1) in r.measured,
                             accented=accent_key(acc) if acc else None,
-                            focus=any(a - 2 <= i - 1 < b + 2 for a, b in asked_spans), pos=len(rest) - 1))
+                            focus=any(a - 2 <= i - 1 < b + 2 for a, b in r.asked_spans), pos=len(rest) - 1))
         content.append(len(rest) - 1)
     for a, b in itertools.pairwise(content):
         if b == a + 1:
@@ -344,11 +406,17 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # A classifier asked for ("mấy đứa", "bao nhiêu con") is checked as a unit, not matched as a word.
     q.slots = [s for s in q.slots if not (q.counted and s.alts[0] == q.counted and q.counted in lex.classifiers)]
     q.slots = _compounds(q.slots, speller)
+
+
+def _what_is_set_aside(r: _Reading, q: Query, lex: Lexicon) -> None:
+    """What the question sets aside ("trừ trường THPT ra", "đừng lấy chỉ tiêu", "không kể vụ mùa"): its
+    things leave the slots for ``excluded``, a stance or a year set aside is not the one asked."""
     # (English: what it sets aside, in the plan's words)
-    aside, aside_things = _set_aside(" ".join(toks) if english else text)
+    r.aside, r.aside_things = _set_aside(" ".join(r.toks) if r.english else r.text)
+    aside, aside_things = r.aside, r.aside_things
     if aside:
         keep = []
-        outside = Counter(rest) - Counter(aside)  # "hộ nghèo, không tính cận nghèo": "nghèo" is asked as well
+        outside = Counter(r.rest) - Counter(aside)  # "hộ nghèo, không tính cận nghèo": "nghèo" is asked as well
         for slot in q.slots:
             (q.excluded if all(t in aside and not outside[t] for t in slot.alts[0]) else keep).append(slot)
         q.slots = keep
@@ -367,11 +435,15 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
             q.years.discard(year)  # "không phải kết quả năm 2023": that year is not the one asked
         q.years_explicit = q.years_explicit and bool(q.years)
     for key, value in lex.abbreviations.items():  # multi-word abbreviations ("kt xh")
-        if len(key) > 1 and _find(rest, key) >= 0:
+        if len(key) > 1 and _find(r.rest, key) >= 0:
             q.slots.append(Slot(alts=[key, value], known=True))
 
-    # Neighbours: spring or summer crop, poor or near-poor, which school, which semester…
-    # (the words typed as well as the plan's words they became: "trễ hạn" is a neighbour as typed)
+
+def _neighbours(r: _Reading, q: Query, lex: Lexicon) -> None:
+    """The neighbours the question picks: spring or summer crop, poor or near-poor, which school, which
+    semester (the words typed as well as the plan's words they became: "trễ hạn" is a neighbour as typed),
+    less those set aside; and whether it asks about something the knowledge base never names."""
+    rest, aside, aside_things = r.rest, r.aside, r.aside_things
     probe = rest + [t for sy in q.school_years for t in sy]
     besides = bool(aside) and aside[0] in _BESIDES
     for gi, group in enumerate(lex.contrasts):
@@ -387,8 +459,6 @@ def analyze(question: str, lex: Lexicon, speller: Speller, plan_year: int | None
     # sentence can hold it, whatever else (Y) they share.
     q.unknown_owned = any(s.pos + 1 < len(rest) and rest[s.pos + 1] == "cua" and not s.known
                           for s in q.slots if s.pos >= 0)
-    q.tokens = rest
-    return q
 
 
 def _glossary_span(toks: list[str], i: int, lex: Lexicon, used: set[int]) -> tuple[str, ...] | None:
