@@ -297,7 +297,7 @@ def report_docx(report: Report, chart: bytes | None = None) -> bytes:
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     left, right = head.rows[0].cells
-    left.width, right.width = Cm(6.5), Cm(9.5)
+    _widths(head, [Cm(6.5), Cm(9.5)])
     para(t("report.authority", lang), bold=True, align=centre, cell=left, size=12, after=0, first=True)
     para(report.header.commune.upper(), bold=True, align=centre, cell=left, size=12, after=6)
     para(t("report.number", lang), align=centre, cell=left, size=12)
@@ -337,7 +337,7 @@ def report_docx(report: Report, chart: bytes | None = None) -> bytes:
 
     sign = doc.add_table(rows=1, cols=2)
     recipients, signer = sign.rows[0].cells
-    recipients.width, signer.width = Cm(7), Cm(9)
+    _widths(sign, [Cm(7), Cm(9)])
     para(t("report.recipients", lang), bold=True, italic=True, cell=recipients, size=12, after=0, first=True)
     for who in t("report.recipients_list", lang).split("\n"):
         para(who, cell=recipients, size=11, after=0)
@@ -362,7 +362,6 @@ def report_docx(report: Report, chart: bytes | None = None) -> bytes:
 
     def fill(cells: Sequence[object], values: Sequence[str], bold: bool = False, right: Sequence[bool] = ()) -> None:
         for n, (cell, text) in enumerate(zip(cells, values)):
-            cell.width = widths[n]  # type: ignore[attr-defined]
             p = cell.paragraphs[0]  # type: ignore[attr-defined]
             run = p.add_run(text)
             run.bold, run.font.size = bold, Pt(10)
@@ -381,14 +380,32 @@ def report_docx(report: Report, chart: bytes | None = None) -> bytes:
             run = whole.paragraphs[0].add_run(str(current))
             run.bold, run.font.size = True, Pt(10)
         fill(grid.add_row().cells, [cell_text(row[i], table.columns[i]) for i in shown], right=numeric)
+    _widths(grid, widths)
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
+def _widths(table: object, widths: Sequence[int]) -> None:
+    """Fix a Word table's column widths (EMU), in its grid and in every cell (a merged cell: the sum of those
+    it spans), so that Word and LibreOffice both lay it out so, instead of sharing the page equally."""
+    from docx.oxml.ns import qn
+
+    table.autofit = False  # type: ignore[attr-defined]
+    tbl = table._tbl  # type: ignore[attr-defined]
+    for col, width in zip(tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(int(width) // 635))  # EMU → twentieths of a point
+    for tr in tbl.findall(qn("w:tr")):
+        position = 0
+        for tc in tr.findall(qn("w:tc")):
+            span = tc.grid_span
+            tc.width = sum(widths[position:position + span])
+            position += span
+
+
 FIELD_COLUMN = 1  # the summary table's field column
 # Centimetres per column of the Word table (landscape A4 holds 26,7 cm between its margins).
-WORD_WIDTHS = {0: 1.0, 2: 6.2, 3: 1.3, 4: 1.9, 5: 1.9, 6: 1.9, 7: 1.8, 8: 1.6, 9: 1.7, 10: 1.7, 11: 2.3, 12: 2.4,
+WORD_WIDTHS = {0: 1.1, 2: 5.2, 3: 1.3, 4: 2.3, 5: 2.0, 6: 2.0, 7: 1.7, 8: 1.6, 9: 1.8, 10: 1.6, 11: 2.3, 12: 2.3,
                13: 1.5}
 
 
