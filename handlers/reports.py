@@ -7,6 +7,7 @@ read from the database when the command runs; a refusal is audited.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from knowledge.charts import chart_bars, progress_chart
 from knowledge.exports import export_files
+from knowledge.metrics import Registry
 from knowledge.periods import BadPeriod, Calendar, parse_request
-from knowledge.reports import Header, build_report, progress_lines, report_docx, report_xlsx
+from knowledge.reports import Header, Report, build_report, progress_lines, report_docx, report_xlsx
 
 from .auth import allowed
 from .common import esc, lang_of, logged, send_html, services, tr
@@ -51,11 +53,10 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     fields = {target.number: field for field, targets in s.kb.targets_by_field() for target in targets}
     header = Header.from_config(s.kb.commune, str(s.kb.stats()["commune"] or ""), s.registry.year)
     report = build_report(s.registry, s.store.figures(), period, header, fields, lang, now)
-    chart = report.chart()
-    docx = report_docx(report, chart)
-    xlsx = report_xlsx(report, s.registry, chart)
+    docx, xlsx = await asyncio.to_thread(_report_files, report, s.registry)  # other chats go on meanwhile
     user = update.effective_user
-    s.store.audit(user.id if user else None, "baocao", period.slug, True)
+    asked = f"{period.name()} ({period.start:%d/%m/%Y}–{period.end:%d/%m/%Y})"  # the audit log's words
+    s.store.audit(user.id if user else None, "baocao", asked, True)
     name = period.name(lang)
     said = tr(lang, "report.ready", period=name, start=period.start.strftime("%d/%m/%Y"),
               end=period.end.strftime("%d/%m/%Y"))
@@ -69,6 +70,12 @@ async def cmd_report(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
                                     caption=tr(lang, "report.caption_xlsx", period=name))
 
 
+def _report_files(report: Report, registry: Registry) -> tuple[bytes, bytes]:
+    """The chart, the Word file and the workbook: a second or so of drawing and writing, off the event loop."""
+    chart = report.chart()
+    return report_docx(report, chart), report_xlsx(report, registry, chart)
+
+
 @logged("/xuat")
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/xuat: the figures, the audit log and the taught answers as a workbook and CSVs, each with a caption."""
@@ -77,8 +84,9 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lang = lang_of(update, context)
     s = services(context)
     tz = _tz(context)
-    files = export_files(s.registry, s.store.figures(), s.store.audit_log(), s.store.curated(include_removed=True),
-                         s.store.names(), lang, tz, s.clock().astimezone(ZoneInfo(tz)).date())
+    files = await asyncio.to_thread(export_files, s.registry, s.store.figures(), s.store.audit_log(),
+                                    s.store.curated(include_removed=True), s.store.names(), lang, tz,
+                                    s.clock().astimezone(ZoneInfo(tz)).date())  # openpyxl is slow: off the loop
     for file in files:
         await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(file.data),
                                                                             filename=file.name),
@@ -107,7 +115,7 @@ async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     tz = ZoneInfo(_tz(context))
     title = tr(lang, "progress.chart_title", year=s.registry.year or "", commune=s.kb.stats()["commune"] or "",
                date=s.clock().astimezone(tz).strftime("%d/%m/%Y"))
-    png = progress_chart(bars, title, tr(lang, "progress.target_line"), lang)
+    png = await asyncio.to_thread(progress_chart, bars, title, tr(lang, "progress.target_line"), lang)
     await context.bot.send_photo(update.effective_chat.id, InputFile(io.BytesIO(png), filename="tien-do.png"),
                                  caption=title)
 

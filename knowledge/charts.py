@@ -52,13 +52,11 @@ def chart_bars(progresses: Sequence[Progress], width: int = 30, lang: str = "vi"
 def progress_chart(bars: Sequence[Bar], title: str, target_label: str = "chỉ tiêu", lang: str = "vi") -> bytes:
     """A horizontal bar chart of the share of each target, as PNG (matplotlib without a screen): each bar
     says its figure and share, the target is the dashed line at 100 %, a bar beyond it goes beyond it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: no global state, so a worker thread may draw it
 
     lines = sum(b.label.count("\n") + 1 for b in bars)
-    fig, ax = plt.subplots(figsize=(10, 0.3 * max(4, lines) + 0.2 * len(bars) + 1.3), dpi=110)
+    fig = Figure(figsize=(10, 0.3 * max(4, lines) + 0.2 * len(bars) + 1.3), dpi=110)
+    ax = fig.subplots()
     ordered = list(bars)[::-1]
     positions = range(len(ordered))
     values = [b.percent for b in ordered]
@@ -78,5 +76,4 @@ def progress_chart(bars: Sequence[Bar], title: str, target_label: str = "chỉ t
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
-    plt.close(fig)
     return buffer.getvalue()

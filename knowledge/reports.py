@@ -21,7 +21,7 @@ from .exports import Column, Table, local, write_sheet
 from .figures import FigureRecord
 from .i18n import t
 from .metrics import Metric, Progress, Registry
-from .periods import Period
+from .periods import DEFAULT_TZ, Period
 from .text import format_number
 
 
@@ -219,7 +219,7 @@ def target_words(metric: Metric, lang: str) -> str:
     return amount(metric.target, metric.unit)
 
 
-def line_sentence(line: Line, lang: str) -> str:
+def line_sentence(line: Line, lang: str, tz: str = DEFAULT_TZ) -> str:
     """One target in words: "Trồng rừng mới: trong kỳ 12,5 ha; đến cuối kỳ 30 ha / kế hoạch 50 ha, đạt 60 %,
     còn 20 ha (cập nhật 15/03/2024, Nguyễn Văn A)." A ceiling says whether the figure is under it."""
     m = line.metric
@@ -234,6 +234,9 @@ def line_sentence(line: Line, lang: str) -> str:
             standing += " / " + target_words(m, lang)
         parts.append(t("report.cumulative_is" if m.cumulative else "report.level_is", lang, value=standing))
         said = "; ".join(parts)
+        if m.per_village and line.progress.by_village:
+            said += " " + t("report.by_village", lang, villages="; ".join(
+                f"{village} {amount(value, m.unit)}" for village, value in sorted(line.progress.by_village.items())))
         if line.from_parts:
             said += " " + t("report.from_parts", lang)
         if line.percent is not None and m.lower_is_better:
@@ -245,7 +248,7 @@ def line_sentence(line: Line, lang: str) -> str:
             said += ", " + t("report.reached", lang, percent=share(line.percent))
             if line.gap:
                 said += ", " + t("report.left", lang, gap=amount(line.gap, m.unit))
-    when = local(line.logged_at, "Asia/Ho_Chi_Minh") if line.logged_at else None
+    when = local(line.logged_at, tz) if line.logged_at else None
     stamp = t("report.logged", lang, when=when.strftime("%d/%m/%Y"), who=line.logged_by) if when else ""
     return f"{m.name}: {said}" + (f" ({stamp})" if stamp else "") + "."
 
@@ -322,7 +325,7 @@ def report_docx(report: Report, chart: bytes | None = None) -> bytes:
         para(f"{n}. {sec.title}", bold=True, italic=True)
         for line in sec.lines:
             if line.has_figure:
-                para(("+ " if line.part else "- ") + line_sentence(line, lang), align=justify)
+                para(("+ " if line.part else "- ") + line_sentence(line, lang, report.period.tz), align=justify)
         missing = [line.metric.name for line in sec.lines if not line.has_figure and not line.part]
         if missing:
             para("- " + t("report.no_figure_yet", lang, names="; ".join(missing)), italic=True, align=justify)

@@ -189,7 +189,7 @@ async def test_the_quarters_word_report_says_each_figure_and_holds_the_chart(qua
         "(cập nhật 31/03/2024, Lò Thị B).",
         "- Đàn lợn: đến cuối kỳ 600 con / 600 con, đạt 100 % kế hoạch năm (cập nhật 15/01/2024, Hoàng Thị C).",
         "- Xi măng làm đường giao thông nông thôn đã sử dụng: trong kỳ 38,7 tấn; lũy kế đến cuối kỳ 38,7 tấn "
-        "(cập nhật 20/02/2024, Lò Thị B).",
+        "(theo thôn: Bản Vàng 12 tấn; Còn Nàn 26,7 tấn) (cập nhật 20/02/2024, Lò Thị B).",
         "- Tỷ lệ hộ nghèo, cận nghèo: đến cuối kỳ 15 % / trần 11,47 %, chưa đạt, còn phải giảm 3,53 %; mới giảm "
         "được 67 % mức cần giảm (cập nhật 01/03/2024, Nguyễn Văn A).",
         "- An ninh chính trị, trật tự an toàn xã hội: đạt (cập nhật 10/03/2024, Hoàng Thị C).",
