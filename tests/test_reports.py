@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+
+from knowledge.kb import KnowledgeBase
+from knowledge.store import Store
 
 from . import test_officials
 from .chat import texts
@@ -284,3 +289,38 @@ async def test_the_menu_of_an_official_offers_the_report(desk):
     await desk.say(f"/canbo them {OFFICIAL} Nguyễn Văn A", ADMIN)
     [menu] = [c.params for c in desk.api.sent("setMyCommands")]
     assert "baocao" in {c["command"] for c in menu["commands"]}
+
+
+@pytest.fixture(scope="module")
+def kb_cut_on_the_14th(tmp_path_factory, plan_path):
+    """The plan with a commune folder whose commune.yaml sets report_cutoff: 14 (Nghị định 09/2019's rhythm)."""
+    folder = tmp_path_factory.mktemp("commune")
+    data = Path(plan_path).parent
+    for name in ("metrics.yaml", "faq.yaml", plan_path.name):
+        shutil.copy(data / name, folder / name)
+    (folder / "commune.yaml").write_text((data / "commune.yaml").read_text(encoding="utf-8").replace(
+        "\nreport_cutoff:\n", "\nreport_cutoff: 14\n"), encoding="utf-8")
+    kb, _ = KnowledgeBase.open(Store(folder / "kb.db"), [folder / plan_path.name], data_dir=folder)
+    assert kb.commune.get("report_cutoff") == 14
+    return kb
+
+
+async def test_the_cut_off_day_in_commune_yaml_decides_the_period(kb_cut_on_the_14th, tmp_path):
+    async with test_officials.Desk(kb_cut_on_the_14th, tmp_path / "bot.db") as office:
+        await office.say(f"/canbo them {OFFICIAL} Nguyễn Văn A", ADMIN)
+        clock = Clock()
+        office.store.clock, office.services.clock = clock.timestamp, clock.utc
+        for day, text in (("2023-12-16", "trong rung 1 ha"), ("2024-03-14", "trong rung 2 ha"),
+                          ("2024-03-15", "trong rung 4 ha")):
+            clock.at(day)
+            await office.log(text, OFFICIAL, name="Nguyễn Văn A")
+        clock.at("2024-03-20")
+        first = await office.say("/baocao quy 1", OFFICIAL)
+        assert "(số liệu từ 15/12/2023 đến hết 14/03/2024)" in texts(first)[0]
+        _, rows = summary_rows(report_files(first)[1])
+        assert rows["Trồng rừng mới"]["Thực hiện trong kỳ"].value == 3  # 16 December and 14 March, not the 15th
+        second = await office.say("/baocao quy", OFFICIAL)  # 20 March is already in the second quarter
+        assert "(số liệu từ 15/03/2024 đến hết 14/06/2024)" in texts(second)[0]
+        _, rows = summary_rows(report_files(second)[1])
+        assert (rows["Trồng rừng mới"]["Thực hiện trong kỳ"].value, rows["Trồng rừng mới"]["Đến cuối kỳ"].value) == (
+            4, 7)
