@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -83,10 +84,21 @@ def csv_bytes(table: Table) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # -sig: Excel reads Vietnamese right
 
 
+LINE_HEIGHT = 15  # points per line of 11-point text
+
+
+def lines_in(text: str, width: float) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (a spreadsheet does not grow a row
+    for wrapped text written by a program, so the writer sets the height itself)."""
+    return max(1, math.ceil(len(text) / max(1.0, width - 1)))
+
+
 def write_sheet(sheet: object, table: Table, header_row: int = 1) -> None:
-    """The table into an openpyxl sheet from ``header_row``: bold frozen header with filters, widths, formats."""
+    """The table into an openpyxl sheet from ``header_row``: bold frozen header with filters, widths, formats,
+    rows tall enough for their wrapped text, and a landscape page one sheet wide when printed."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
@@ -95,18 +107,31 @@ def write_sheet(sheet: object, table: Table, header_row: int = 1) -> None:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         sheet.column_dimensions[get_column_letter(col)].width = column.width  # type: ignore[attr-defined]
+    sheet.row_dimensions[header_row].height = LINE_HEIGHT * max(  # type: ignore[attr-defined]
+        lines_in(c.title, c.width) for c in table.columns)
+    wrap, top = Alignment(wrap_text=True, vertical="top"), Alignment(vertical="top")
     for r, row in enumerate(table.rows, start=header_row + 1):
+        tallest = 1
         for col, (value, column) in enumerate(zip(row, table.columns), start=1):
             cell = sheet.cell(r, col, inert(value))  # type: ignore[attr-defined]
+            cell.alignment = top
             if isinstance(value, dt.datetime):
                 cell.number_format = DATE_FORMAT
             elif isinstance(value, int | float) and not isinstance(value, bool):
                 cell.number_format = "0.0%" if column.kind == "percent" else number_format(value)
-            elif column.kind == "text" and isinstance(value, str) and len(value) > column.width:
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            elif isinstance(value, str) and len(value) > column.width - 1:
+                cell.alignment = wrap
+                tallest = max(tallest, lines_in(value, column.width))
+        if tallest > 1:
+            sheet.row_dimensions[r].height = LINE_HEIGHT * min(tallest, 12)  # type: ignore[attr-defined]
     last = get_column_letter(len(table.columns))
     sheet.freeze_panes = f"A{header_row + 1}"  # type: ignore[attr-defined]
     sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + max(1, len(table.rows))}"  # type: ignore[attr-defined]
+    sheet.print_title_rows = f"{header_row}:{header_row}"  # type: ignore[attr-defined]
+    sheet.page_setup.orientation = "landscape"  # type: ignore[attr-defined]
+    sheet.page_setup.paperSize = 9  # type: ignore[attr-defined]  # A4
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0  # type: ignore[attr-defined]
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)  # type: ignore[attr-defined]
 
 
 def workbook_bytes(tables: Sequence[Table]) -> bytes:

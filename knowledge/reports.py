@@ -448,7 +448,7 @@ def summary_table(report: Report) -> Table:
     """One row per metric: its field, name, unit, target, the period's figure, the standing at the cut-off, the
     share, the gap, met or not, and the latest figure's date, author and the period's count."""
     lang = report.lang
-    columns = [Column(t("report.col_no", lang), 5, "int"), Column(t("report.col_field", lang), 24),
+    columns = [Column(t("report.col_no", lang), 5, "int"), Column(t("report.col_field", lang), 30),
                Column(t("report.col_metric", lang), 44), Column(t("report.col_unit", lang), 8),
                Column(t("report.col_target", lang), 13, "number"),
                Column(t("report.col_in_period", lang), 13, "number"),
@@ -502,7 +502,8 @@ def report_xlsx(report: Report, registry: Registry, chart: bytes | None = None) 
     sheet = book.active
     sheet.title = t("report.sheet_summary", lang)[:31]
     p = report.period
-    title_rows = [report.header.commune.upper(), t("report.kind", lang) + " " + report.title(),
+    title_rows = [f"{t('report.authority', lang)} {report.header.commune.upper()}",
+                  t("report.kind", lang) + " " + report.title(),
                   t("report.period_line", lang, start=p.start.strftime("%d/%m/%Y"), end=p.end.strftime("%d/%m/%Y")),
                   *overview(report)]
     for n, text in enumerate(title_rows, start=1):
