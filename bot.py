@@ -30,7 +30,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
-from handlers import admin, broadcast, citizen, official, teaching
+from handlers import admin, broadcast, citizen, official, reports, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, forwarded_command, on_error
 from handlers.inbox import Inbox
@@ -259,6 +259,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     # Officials' and admins' first: /capnhat's conversation must see its steps' messages before the
     # citizens' free-text handler takes every private message as a question.
     application.add_handlers(official.handlers())
+    application.add_handlers(reports.handlers())  # /baocao (/xuat and /tiendo come with official's)
     application.add_handlers(teaching.handlers())
     application.add_handlers(admin.handlers())
     application.add_handlers(broadcast.handlers())

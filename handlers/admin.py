@@ -11,7 +11,7 @@ from telegram.ext import Application, BaseHandler, CommandHandler, ContextTypes
 
 from knowledge.kb import CONTACT_KEYS
 
-from . import citizen, official
+from . import citizen, official, reports
 from .auth import allowed
 from .common import SERVICES_KEY, Services, esc, lang_of, logged, send_html, services, tr
 
@@ -114,7 +114,7 @@ async def show_menu(application: Application, user_id: int, role: str | None) ->
         if role is None:
             await application.bot.delete_my_commands(scope=scope)
             return
-        menu = citizen.command_menu("vi") + official.command_menu("vi")
+        menu = citizen.command_menu("vi") + official.command_menu("vi") + reports.command_menu("vi")
         if role == "admin":
             menu += admin_menu("vi")
         await application.bot.set_my_commands(menu, scope=scope)

@@ -1,4 +1,4 @@
-"""Officials: /capnhat (log a figure, preview, confirm), /hoantac, /lichsu, /xuat, and /tiendo for everyone.
+"""Officials: /capnhat (log a figure, preview, confirm), /hoantac, /lichsu; /xuat and /tiendo (handlers/reports.py).
 
 Every command checks the role in the database at the moment it runs; a refusal is audited. A figure is
 written only by the confirmation button, in one transaction, before the bot says it is saved; the button's
@@ -7,17 +7,13 @@ token makes a second press find the first one's figure instead of writing again.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import secrets
-import textwrap
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from telegram import BotCommand, InputFile, Update
+from telegram import BotCommand, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -29,11 +25,12 @@ from telegram.ext import (
 )
 
 from knowledge.figures import FigureRecord
-from knowledge.metrics import Metric, Parsed, Progress, Registry, describe, plan_change, preview_progress
+from knowledge.metrics import Metric, Parsed, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
 
 from .auth import allowed, may_press, may_still_write, role
 from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr
+from .reports import cmd_export, cmd_progress
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ASK_METRIC, ASK_VALUE, ASK_VILLAGE = range(3)
@@ -376,162 +373,6 @@ async def cmd_history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             line += " " + tr(lang, "history.undone")
         lines.append(line)
     await send_html(update, context, "\n".join(lines))
-
-
-FIGURE_COLUMNS = ["id", "metric", "value", "status", "unit", "village", "raw", "user_id", "user_name", "created_at",
-                  "undone_at", "undone_by"]
-AUDIT_COLUMNS = ["id", "at", "user_id", "action", "detail", "allowed"]
-CURATED_COLUMNS = ["id", "questions", "answer", "passage_key", "created_by", "created_at", "updated_at", "removed_at"]
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def inert(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula (a taught answer or a Telegram name starting with
-    "=", "+", "-", "@") gets a leading quote, OWASP's advice for CSV injection: it is shown, never run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def export_files(figures: list[FigureRecord], audit: list[dict],
-                 curated: list[dict] | None = None) -> dict[str, bytes]:
-    """figures.csv, audit.csv, hoidap.csv (answers taught by chat) and one workbook with all, in local time."""
-    def cell(item: dict, column: str) -> object:
-        value = item.get(column)
-        if column in ("created_at", "undone_at", "at", "updated_at", "removed_at") and value:
-            return when(value)
-        return inert(" | ".join(value) if isinstance(value, list) else value)
-
-    def rows(items: list[dict], columns: list[str]) -> list[list]:
-        return [[cell(i, c) for c in columns] for i in items]
-
-    tables = (("figures", [f.as_dict() for f in figures], FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS),
-              ("hoidap", curated or [], CURATED_COLUMNS))
-    out: dict[str, bytes] = {}
-    for name, items, columns in tables:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        writer.writerows(rows(items, columns))
-        out[f"{name}.csv"] = buffer.getvalue().encode("utf-8-sig")  # -sig: Excel reads Vietnamese right
-    from openpyxl import Workbook  # imported when asked: most runs never export
-
-    book = Workbook()
-    for n, (name, items, columns) in enumerate(tables):
-        sheet = book.active if n == 0 else book.create_sheet()
-        sheet.title = name
-        sheet.append(columns)
-        for row in rows(items, columns):
-            sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    out["troly-xa.xlsx"] = buffer.getvalue()
-    return out
-
-
-@logged("/xuat")
-async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/xuat: the figures and the audit log as CSV and XLSX."""
-    if not await allowed(update, context, "xuat") or update.effective_chat is None:
-        return
-    s = services(context)
-    files = export_files(s.store.figures(), s.store.audit_log(), s.store.curated(include_removed=True))
-    for name, data in files.items():
-        await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(data), filename=name))
-
-
-# -- /tiendo (everyone) -------------------------------------------------------------------------------
-
-def bar_colour(percent: float, met: bool) -> str:
-    """Green where the target is met (at or above a floor, at or below a ceiling), amber half-way, else red."""
-    return "#2e7d32" if met else "#f9a825" if percent >= 50 else "#c62828"
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One bar of the progress chart: the whole name (wrapped, never cut), the figure with its unit, and how
-    far it is towards the target (over 100 drawn as it is)."""
-
-    label: str
-    percent: float
-    met: bool
-    figure: str  # "12,5 ha / 50 ha", "15 % / trần 11,47 %"
-
-
-def chart_bars(progresses: Sequence[Progress], width: int = 30) -> list[Bar]:
-    """The bars of the targets that have a figure and a share of the target."""
-    bars = []
-    for p in progresses:
-        m = p.metric
-        if p.percent is None or p.value is None or m.target is None:
-            continue
-        target = f"{'trần ' if m.lower_is_better else ''}{format_number(m.target)} {m.unit}".strip()
-        label = m.name + (" (càng thấp càng tốt)" if m.lower_is_better else "")
-        bars.append(Bar("\n".join(textwrap.wrap(label, width)), p.percent, bool(p.met),
-                        f"{format_number(p.value)} {m.unit}".strip() + f" / {target}"))
-    return bars
-
-
-def progress_chart(bars: Sequence[Bar], title: str, target_label: str = "chỉ tiêu") -> bytes:
-    """A horizontal bar chart of the share of each target, as PNG (matplotlib without a screen): each bar
-    says its figure and share, the target is the dashed line at 100 %, a bar beyond it goes beyond it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    lines = sum(b.label.count("\n") + 1 for b in bars)
-    fig, ax = plt.subplots(figsize=(10, 0.3 * max(4, lines) + 0.2 * len(bars) + 1.3), dpi=110)
-    ordered = list(bars)[::-1]
-    positions = range(len(ordered))
-    values = [b.percent for b in ordered]
-    ax.barh(list(positions), values, color=[bar_colour(b.percent, b.met) for b in ordered], height=0.6)
-    ax.set_yticks(list(positions), [b.label for b in ordered], fontsize=9)
-    top = max([110.0, *values]) * 1.45  # room for the figure written after the longest bar
-    ax.set_xlim(0, top)
-    ax.axvline(100, color="#333", linewidth=1.2, linestyle="--")
-    ax.text(100, -0.7, f" {target_label} (100 %)", fontsize=8, color="#333", va="center")
-    ax.set_ylim(-1, len(ordered) - 0.5)
-    for y, b in zip(positions, ordered):
-        ax.text(b.percent + top * 0.01, y, f"{format_number(b.percent, 0)} % — {b.figure}", va="center",
-                fontsize=8.5)
-    ax.set_xlabel("% chỉ tiêu")
-    ax.set_title(title, fontsize=11)
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
-
-
-@logged("/tiendo")
-async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/tiendo: every target's progress as text and as a chart (or a sentence when nothing can be drawn)."""
-    lang = lang_of(update, context)
-    s = services(context)
-    lines = [tr(lang, "progress.title", year=s.registry.year or "")]
-    progresses = []
-    for metric in s.registry.metrics:
-        progress = s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False))
-        progresses.append(progress)
-        lines.append("• " + esc(describe(progress)) + (f" <i>({when(progress.updated_at)})</i>"
-                                                        if progress.updated_at else ""))
-    await send_html(update, context, "\n".join(lines))
-    if update.effective_chat is None:
-        return
-    bars = chart_bars(progresses)
-    if not bars:
-        await send_html(update, context, tr(lang, "progress.no_chart"))
-        return
-    today = s.clock().astimezone(TZ)
-    title = tr(lang, "progress.chart_title", year=s.registry.year or "", commune=s.kb.stats()["commune"] or "",
-               date=today.strftime("%d/%m/%Y"))
-    png = progress_chart(bars, title, tr(lang, "progress.target_line"))
-    await context.bot.send_photo(update.effective_chat.id, InputFile(io.BytesIO(png), filename="tien-do.png"),
-                                 caption=title)
 
 
 # -- wiring -------------------------------------------------------------------------------------------

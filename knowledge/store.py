@@ -166,8 +166,9 @@ def check_database_file(path: Path) -> None:
 class Store:
     """The database. One instance per process; every write commits before it returns."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
+        self.clock = clock  # when a figure, an undo and an audit line happen (a test scripts a quarter with it)
         memory = str(path) == ":memory:"
         existed = not memory and self.path.exists()
         if not memory:
@@ -389,6 +390,10 @@ class Store:
             )
             self._audit(by, "role" if role else "role-removed", f"{user_id} {role or ''} {name or ''}".strip(), True)
 
+    def names(self) -> dict[int, str]:
+        """{user id: name} of everyone the bot knows by name (officials, admins): who logged, undid, taught."""
+        return {r[0]: r[1] for r in self.db.execute("SELECT id, name FROM users WHERE name IS NOT NULL").fetchall()}
+
     def people_with_role(self, role: str) -> list[tuple[int, str | None]]:
         return [(r[0], r[1]) for r in
                 self.db.execute("SELECT id, name FROM users WHERE role = ? ORDER BY id", [role]).fetchall()]
@@ -429,7 +434,7 @@ class Store:
                 "INSERT INTO figures (metric, value, status, unit, village, raw, user_id, user_name, created_at,"
                 " request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [payload["metric"], payload.get("value"), payload.get("status"), payload.get("unit"),
-                 payload.get("village"), payload.get("raw"), user_id, user_name, time.time(), token],
+                 payload.get("village"), payload.get("raw"), user_id, user_name, self.clock(), token],
             )
             self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
             self._audit(user_id, "figure", json.dumps(payload, ensure_ascii=False), True)
@@ -446,7 +451,7 @@ class Store:
             if row is None:
                 return None
             self.db.execute("UPDATE figures SET undone_at = ?, undone_by = ? WHERE id = ?",
-                            [time.time(), user_id, row[0]])
+                            [self.clock(), user_id, row[0]])
             self._audit(user_id, "undo", str(row[0]), True)
             return self.figure(row[0])
 
@@ -461,7 +466,7 @@ class Store:
         """Mark one figure undone, once: the figure, or None when it was undone already (a second press)."""
         with self.transaction():
             cur = self.db.execute("UPDATE figures SET undone_at = ?, undone_by = ? WHERE id = ? AND undone_at IS NULL",
-                                  [time.time(), by, figure_id])
+                                  [self.clock(), by, figure_id])
             if cur.rowcount != 1:
                 return None
             self._audit(by, "undo", str(figure_id), True)
@@ -501,7 +506,7 @@ class Store:
 
     def _audit(self, user_id: int | None, action: str, detail: str, allowed: bool) -> None:
         self.db.execute("INSERT INTO audit (at, user_id, action, detail, allowed) VALUES (?, ?, ?, ?, ?)",
-                        [time.time(), user_id, action, detail, int(allowed)])
+                        [self.clock(), user_id, action, detail, int(allowed)])
 
     def audit_log(self, limit: int | None = None) -> list[dict]:
         cur = self.db.execute("SELECT * FROM audit ORDER BY id DESC" + (" LIMIT ?" if limit else ""),

@@ -4,22 +4,23 @@ restart, strangers refused, and the 👍/👎 under answers."""
 
 from __future__ import annotations
 
-import csv
-import io
+import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from telegram import Update
 
 import bot
 from handlers.common import Services, short_key
 from handlers.localapi import LocalBotAPI, callback_update, message_update
-from handlers.official import CURATED_COLUMNS
 from knowledge.kb import KnowledgeBase
 from knowledge.store import Store
 
 from .chat import buttons, texts
+from .exported import csv_header_and_rows, named, sheet_rows, workbook
+
+CURATED_HEADER = ["Số TT", "Các cách hỏi", "Câu trả lời", "Đoạn văn bản", "Người soạn", "Tạo lúc", "Sửa lúc", "Xóa lúc"]
 
 ADMIN = 42
 OFFICIAL = 43
@@ -237,23 +238,21 @@ async def test_a_taught_answer_survives_a_restart_through_bot_open_services(plan
 async def test_the_taught_answer_is_in_the_export(desk):
     await desk.teach()
     files = uploads(await desk.say("/xuat", OFFICIAL))
-    assert {"figures.csv", "audit.csv", "hoidap.csv", "troly-xa.xlsx"} <= set(files)
-    assert files["hoidap.csv"].startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(files["hoidap.csv"].decode("utf-8-sig"))))
-    assert rows[0] == CURATED_COLUMNS and len(rows) == 2
-    row = dict(zip(CURATED_COLUMNS, rows[1]))
-    assert row["id"] == "1" and row["questions"] == " | ".join(TAUGHT_QUESTIONS.splitlines())
-    assert (row["answer"], row["passage_key"], row["created_by"], row["removed_at"]) == (
-        TAUGHT_ANSWER, "", str(OFFICIAL), "")
-    assert row["created_at"]  # local time, written out
-    book = load_workbook(io.BytesIO(files["troly-xa.xlsx"]), read_only=True)
-    sheet = [list(r) for r in book["hoidap"].iter_rows(values_only=True)]
-    assert sheet[0] == CURATED_COLUMNS and sheet[1][2] == TAUGHT_ANSWER
+    header, rows = csv_header_and_rows(named(files, "hoi-dap-", ".csv"))
+    assert header == CURATED_HEADER and len(rows) == 1
+    [row] = rows
+    assert row["Số TT"] == "1" and row["Các cách hỏi"] == " | ".join(TAUGHT_QUESTIONS.splitlines())
+    assert (row["Câu trả lời"], row["Đoạn văn bản"], row["Xóa lúc"]) == (TAUGHT_ANSWER, "", "")
+    assert re.fullmatch(r"\d\d/\d\d/20\d\d \d\d:\d\d", row["Tạo lúc"])  # local time, written out
+    book = workbook(named(files, "troly-xa-", ".xlsx"))
+    sheet_header, sheet = sheet_rows(book["Hỏi đáp"])
+    assert sheet_header == CURATED_HEADER and sheet[0]["Câu trả lời"] == TAUGHT_ANSWER
+    assert isinstance(sheet[0]["Tạo lúc"], dt.datetime)  # a date, not its text
 
     await desk.say("/xoahoidap 1", OFFICIAL)
     files = uploads(await desk.say("/xuat", OFFICIAL))
-    rows = list(csv.reader(io.StringIO(files["hoidap.csv"].decode("utf-8-sig"))))
-    assert len(rows) == 2 and dict(zip(CURATED_COLUMNS, rows[1]))["removed_at"]  # kept, marked removed
+    _, rows = csv_header_and_rows(named(files, "hoi-dap-", ".csv"))
+    assert len(rows) == 1 and rows[0]["Xóa lúc"]  # kept, marked removed
 
 
 # -- /suahoidap, /xoahoidap ----------------------------------------------------------------------------------

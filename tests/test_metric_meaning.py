@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from handlers.official import bar_colour
+from knowledge.charts import bar_colour
 from knowledge.figures import FigureRecord
 from knowledge.metrics import Registry, describe
 from knowledge.summary import build_summary
@@ -106,8 +106,8 @@ async def test_progress_of_the_herd_follows_a_logged_part(staffed):
     [row] = staffed.store.figures()
     assert row.metric == "dan_trau"  # the part, not the whole herd
     [text] = texts(await staffed.say("/tiendo", OFFICIAL))
-    assert "Đàn gia súc (trâu, bò, ngựa, dê): 569 con (cộng từ các thành phần)" in text, text
-    assert "Đàn trâu: 150 con" in text
+    assert "• Đàn gia súc (trâu, bò, ngựa, dê): 569 / 600 con — 95 % (cộng từ các thành phần)\n  – Đàn trâu: 150 con" \
+        in text, text  # the part's own figure under its whole
 
 
 async def test_a_logged_part_confirms_with_the_part(staffed):

@@ -6,15 +6,13 @@ confirming at the same moment (asyncio, and two Store connections on one file in
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
+import datetime as dt
 import itertools
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from telegram import Update
 from telegram.error import NetworkError
 from telegram.ext import ApplicationBuilder
@@ -22,12 +20,13 @@ from telegram.ext import ApplicationBuilder
 import bot
 from handlers.common import Services
 from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
-from handlers.official import AUDIT_COLUMNS, FIGURE_COLUMNS, when
+from handlers.official import TZ, when
 from knowledge.kb import KnowledgeBase
 from knowledge.metrics import LiveFigures, Registry
 from knowledge.store import Store
 
 from .chat import buttons, texts
+from .exported import csv_header_and_rows, named, sheet_rows, workbook
 
 ADMIN = 1001
 OFFICIAL = 2002
@@ -533,57 +532,101 @@ async def test_history_when_nothing_was_logged(staffed):
     assert texts(await staffed.say("/lichsu", OFFICIAL)) == ["Chưa có số liệu nào được cập nhật."]
 
 
-async def test_export_sends_csv_and_xlsx_holding_the_rows(staffed):
+FIGURES_HEADER = ["Số TT", "Thời điểm ghi", "Chỉ tiêu", "Thôn", "Giá trị", "Trạng thái", "Đơn vị",
+                  "Chỉ tiêu đứng ở (sau lần ghi)", "Kế hoạch năm", "Tỷ lệ đạt (sau lần ghi)", "Người ghi",
+                  "Mã người dùng", "Nội dung đã gõ", "Hoàn tác lúc", "Người hoàn tác"]
+AUDIT_HEADER = ["Số TT", "Thời điểm", "Người", "Mã người dùng", "Việc", "Chi tiết", "Được phép"]
+
+
+async def test_export_is_a_workbook_and_csvs_a_person_can_keep(staffed):
+    """Issue 12 item 5: Vietnamese headers, metric names, dates and numbers typed and formatted, widths, a bold
+    frozen header with filters, the target and share beside each figure, the audit log in words, captions."""
     await staffed.say("/capnhat dan lon 610", CITIZEN)  # a refusal, for the audit
     first = await staffed.log("trong rung 12,5 ha", OFFICIAL, name="Nguyễn Văn A")
     second = await staffed.log("xi mang gtnt Còn Nàn 26,7 tấn", OFFICIAL2, name="Hoàng Thị C")
     await staffed.undo(OFFICIAL2)
     calls = await staffed.say("/xuat", OFFICIAL)
     files = uploads(calls)
-    assert {"figures.csv", "audit.csv", "troly-xa.xlsx"} <= set(files)
-    assert [c["method"] for c in calls if c["method"].startswith("send")] == ["sendDocument"] * len(files)
-    figures = staffed.store.figures()
+    stamp = staffed.services.clock().astimezone(TZ).strftime("%Y-%m-%d")
+    assert sorted(files) == sorted([f"troly-xa-{stamp}.xlsx", f"so-lieu-{stamp}.csv", f"nhat-ky-{stamp}.csv",
+                                    f"hoi-dap-{stamp}.csv"])
+    documents = [c for c in calls if c["method"] == "sendDocument"]
+    assert len(documents) == 4 and all(c["caption"] for c in documents)
+    assert "2 lần ghi số liệu" in documents[0]["caption"]  # the workbook first, saying what it holds
+    figures = {f.request: f for f in staffed.store.figures()}
     audit = staffed.store.audit_log()
 
-    assert files["figures.csv"].startswith(b"\xef\xbb\xbf")  # a BOM, so Excel reads the Vietnamese right
-    rows = list(csv.reader(io.StringIO(files["figures.csv"].decode("utf-8-sig"))))
-    assert rows[0] == FIGURE_COLUMNS and len(rows) == 1 + len(figures) == 3
-    by_id = {r[0]: dict(zip(FIGURE_COLUMNS, r)) for r in rows[1:]}
-    ids = {f.request: str(f.id) for f in figures}
-    one, two = by_id[ids[first]], by_id[ids[second]]
-    assert (one["metric"], float(one["value"]), one["unit"], one["user_name"], one["undone_at"]) == (
-        "trong_rung", 12.5, "ha", "Nguyễn Văn A", "")
-    assert (two["metric"], two["village"], two["user_id"], two["user_name"]) == (
-        "xi_mang_gtnt", "Còn Nàn", str(OFFICIAL2), "Hoàng Thị C")
-    assert two["undone_at"] != "" and two["created_at"] == when(figures[0].created_at)
+    header, rows = csv_header_and_rows(named(files, "so-lieu-", ".csv"))
+    assert header == FIGURES_HEADER and len(rows) == 2
+    by_id = {r["Số TT"]: r for r in rows}
+    one, two = by_id[str(figures[first].id)], by_id[str(figures[second].id)]
+    assert (one["Chỉ tiêu"], one["Thôn"], one["Giá trị"], one["Đơn vị"], one["Kế hoạch năm"]) == (
+        "Trồng rừng mới", "Toàn xã", "12.5", "ha", "50")
+    assert (one["Chỉ tiêu đứng ở (sau lần ghi)"], one["Tỷ lệ đạt (sau lần ghi)"]) == ("12.5", "25%")
+    assert (one["Người ghi"], one["Thời điểm ghi"], one["Hoàn tác lúc"]) == (
+        "Nguyễn Văn A", when(figures[first].created_at), "")
+    assert (two["Chỉ tiêu"], two["Thôn"], two["Mã người dùng"], two["Người ghi"], two["Người hoàn tác"]) == (
+        "Xi măng làm đường giao thông nông thôn đã sử dụng", "Còn Nàn", str(OFFICIAL2), "Hoàng Thị C", "Hoàng Thị C")
+    assert two["Hoàn tác lúc"] == when(figures[second].undone_at) and two["Tỷ lệ đạt (sau lần ghi)"] == ""
 
-    audit_rows = list(csv.reader(io.StringIO(files["audit.csv"].decode("utf-8-sig"))))
-    assert audit_rows[0] == AUDIT_COLUMNS and len(audit_rows) == 1 + len(audit)
-    actions = [(r[2], r[3], r[5]) for r in audit_rows[1:]]
-    assert (str(CITIZEN), "capnhat", "0") in actions
-    assert actions.count((str(OFFICIAL), "figure", "1")) == 1 and (str(OFFICIAL2), "undo", "1") in actions
+    header, log = csv_header_and_rows(named(files, "nhat-ky-", ".csv"))
+    assert header == AUDIT_HEADER and len(log) == len(audit)
+    said = [(r["Mã người dùng"], r["Việc"], r["Chi tiết"], r["Được phép"]) for r in log]
+    assert (str(CITIZEN), "Từ chối /capnhat", "không phải cán bộ", "Không") in said
+    assert (str(OFFICIAL), "Ghi số liệu", "Trồng rừng mới: 12,5 ha (Toàn xã) «trong rung 12,5 ha»", "Có") in said
+    assert (str(OFFICIAL2), "Hoàn tác số liệu", f"số liệu số {figures[second].id}: Xi măng làm đường giao thông "
+            "nông thôn đã sử dụng: 26,7 tấn (Còn Nàn) «xi mang gtnt Còn Nàn 26,7 tấn»", "Có") in said
+    assert not [r for r in log if "{" in r["Chi tiết"]], "JSON in the audit log"
+    assert {r["Người"] for r in log if r["Mã người dùng"] == str(OFFICIAL)} == {"Nguyễn Văn A"}
 
-    book = load_workbook(io.BytesIO(files["troly-xa.xlsx"]), read_only=True)
-    assert book.sheetnames[:2] == ["figures", "audit"]
-    sheet = [list(r) for r in book["figures"].iter_rows(values_only=True)]
-    assert sheet[0] == FIGURE_COLUMNS and len(sheet) == 3
-    assert {(r[1], r[2], r[5]) for r in sheet[1:]} == {("trong_rung", 12.5, None), ("xi_mang_gtnt", 26.7, "Còn Nàn")}
-    audit_sheet = [list(r) for r in book["audit"].iter_rows(values_only=True)]
-    assert audit_sheet[0] == AUDIT_COLUMNS and len(audit_sheet) == 1 + len(audit)
-    assert [CITIZEN, "capnhat", 0] in [[r[2], r[3], r[5]] for r in audit_sheet[1:]]
+    book = workbook(named(files, "troly-xa-", ".xlsx"))
+    assert book.sheetnames == ["Số liệu", "Nhật ký", "Hỏi đáp"]
+    for sheet in book:  # a bold, frozen header row with filters, and columns wide enough to read
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+        assert all(cell.font.b for cell in sheet[1])
+        assert all(sheet.column_dimensions[c.column_letter].width >= 7 for c in sheet[1])
+    sheet_header, sheet = sheet_rows(book["Số liệu"])
+    assert sheet_header == FIGURES_HEADER
+    forest = next(r for r in sheet if r["Số TT"] == figures[first].id)
+    assert forest["Giá trị"] == 12.5 and forest["Kế hoạch năm"] == 50 and forest["Tỷ lệ đạt (sau lần ghi)"] == 0.25
+    assert forest["Thời điểm ghi"] == dt.datetime.fromtimestamp(figures[first].created_at, TZ).replace(
+        tzinfo=None, microsecond=0)
+    cells = {c.value: c for c in book["Số liệu"][2 + sheet.index(forest)]}
+    assert cells[0.25].number_format == "0.0%" and cells[12.5].number_format == "#,##0.0##"
+    assert cells[forest["Thời điểm ghi"]].number_format == "dd/mm/yyyy hh:mm"
+    _, audit_sheet = sheet_rows(book["Nhật ký"])
+    assert [CITIZEN, "Từ chối /capnhat", "Không"] in [[r["Mã người dùng"], r["Việc"], r["Được phép"]]
+                                                       for r in audit_sheet]
 
 
-async def test_progress_is_text_and_a_png_chart_for_everyone(staffed):
+async def test_the_export_speaks_english_to_an_english_speaker(staffed):
+    await staffed.log("trong rung 12,5 ha", OFFICIAL)
+    staffed.store.set_user_lang(OFFICIAL, "en")
+    files = uploads(await staffed.say("/xuat", OFFICIAL))
+    header, [row] = csv_header_and_rows(named(files, "so-lieu-", ".csv"))
+    assert header[:4] == ["No.", "Logged at", "Target", "Village"] and row["Target"] == "Trồng rừng mới"
+    assert workbook(named(files, "troly-xa-", ".xlsx")).sheetnames == ["Figures", "Audit log", "Taught answers"]
+
+
+async def test_progress_is_a_short_text_and_a_png_chart_for_everyone(staffed):
     [text, no_chart] = texts(await staffed.say("/tiendo", CITIZEN))
-    assert "Tiến độ thực hiện các chỉ tiêu năm 2024" in text and "Trồng rừng mới: — (chỉ tiêu 50 ha)" in text
+    assert text.split("\n") == ["<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>",
+                                "Chưa có chỉ tiêu nào được cập nhật số liệu."]
     assert not staffed.api.sent("sendPhoto") and "biểu đồ" in no_chart  # nothing logged: a sentence, no chart
     await staffed.log("trong rung 12,5 ha", OFFICIAL)
     await staffed.log("an ninh dat", OFFICIAL)
+    await staffed.log("ho ngheo 15%", OFFICIAL)
     calls = await staffed.say("/tiendo", CITIZEN)
     [text] = texts(calls)
-    assert "• Trồng rừng mới: 12,5 ha → 25 % chỉ tiêu 50 ha <i>(" in text
-    assert "• An ninh chính trị, trật tự an toàn xã hội: đạt" in text
-    assert len(text.split("\n")) == 1 + len(staffed.registry.metrics)
+    targets = len([m for m in staffed.registry.metrics if not m.part_of])
+    assert text.split("\n") == [
+        "<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>",
+        "• Trồng rừng mới: 12,5 / 50 ha — 25 %",
+        "• Tỷ lệ hộ nghèo, cận nghèo: 15 % — chưa đạt, trên mức trần 11,47 % (càng thấp càng tốt); mới giảm được "
+        "67 % mức cần giảm",
+        "• An ninh chính trị, trật tự an toàn xã hội: đạt",
+        f"Còn {targets - 3} chỉ tiêu chưa có số liệu (/chitieu để xem các chỉ tiêu).",
+    ]
     [photo] = [c for c in calls if c["method"] == "sendPhoto"]
     assert photo["chat_id"] == CITIZEN
     [png] = uploads([photo]).values()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from handlers.official import TZ, chart_bars, progress_chart
+from handlers.official import TZ
+from knowledge.charts import chart_bars, progress_chart
 from knowledge.figures import FigureRecord
 from knowledge.metrics import Registry
 
