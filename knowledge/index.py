@@ -43,6 +43,7 @@ _LINKING = {"la", "duoc", "dat", "co", "gom", "khoang", "tren", "hon", "con", "c
 _MONEY_UNITS = {"dong", "d", "trieu", "ti", "000d", "vnd"}  # "tỷ" folds to "ti", like "kỳ" to "ki"
 
 
+RUN_SCAN = 400  # sentences read to count a run of words (``count_run``)
 _NO_MEMBERS: Mapping[int, frozenset[int]] = MappingProxyType({})
 _Shared = TypeVar("_Shared", frozenset, tuple)
 
@@ -450,6 +451,21 @@ class Index:
         self._first.setdefault(seg.passage.key, seg.id)
         self.vocabulary.update(toks)
         self.vocabulary.update(ctx_toks)
+
+    def count_run(self, run: tuple[str, ...]) -> int:
+        """How many sentences write these words one after another (of the first ``RUN_SCAN`` that have them all)."""
+        ids: np.ndarray | None = None
+        for w in set(run):
+            have = self.postings.get(w)
+            if have is None:
+                return 0
+            ids = have if ids is None else np.intersect1d(ids, have)
+            if not len(ids):
+                return 0
+        n = len(run)
+        assert ids is not None
+        return sum(any(tuple(toks[i : i + n]) == run for i in range(len(toks) - n + 1))
+                   for toks in (self.segments[sid].toks for sid in ids[:RUN_SCAN].tolist()))
 
     def segments_of(self, passage_key: str) -> list[Segment]:
         """The sentences of one passage (or the question variants of one curated answer), in order."""

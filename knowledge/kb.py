@@ -151,7 +151,8 @@ class KnowledgeBase:
         accented = set(lexicon.known_accented)
         for p in self.passages.values():
             accented.update(re.findall(r"[^\W\d_]+", normalize(p.text)))
-        self.speller = Speller(self.index.vocabulary, accented, self.index.bigrams, self.index.pairs)
+        self.speller = Speller(self.index.vocabulary, accented, self.index.bigrams, self.index.pairs,
+                              lexicon.stopwords, self.index.count_run)
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
         self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
         self.faq_by_question = {e.questions[0]: e for e in faq}

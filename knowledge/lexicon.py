@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -344,18 +344,52 @@ def _replace(toks: list[str], table: dict[tuple[str, ...], tuple[str, ...]]):
     return out, done
 
 
+RUNS_COUNTED = 12  # an initialism's likeliest runs of words, counted in the documents
+RUN_MIN = 3  # ... and how often its run must be written
+
+
 class Speller:
     """Repairs a question's words against the vocabulary of the knowledge base."""
 
     def __init__(self, vocabulary: Counter[str], known_accented: set[str],
                  bigrams: set[tuple[str, str]] | None = None,
-                 pair_counts: dict[tuple[str, str], int] | None = None) -> None:
+                 pair_counts: dict[tuple[str, str], int] | None = None, stopwords: set[str] | None = None,
+                 count_run: Callable[[tuple[str, ...]], int] | None = None) -> None:
         self.vocabulary = vocabulary
+        self.stopwords = stopwords or set()
+        self.count_run = count_run  # how many sentences write these words in a row (``initialism``)
         self.bigrams = bigrams or set()  # pairs where a stop-word-like word has another reading ("hồ sơ")
         self.pair_counts = pair_counts or {}  # word pairs of the knowledge base, with how often they occur
         self.pairs = self.pair_counts.keys()  # ("gia cầm", "gia đình")
         self.known_accented = known_accented
         self._words = [w for w in vocabulary if w.isalpha() and len(w) >= 2]
+        self._by_initials: dict[str, list[tuple[tuple[str, str], int]]] | None = None  # made when first needed
+        self._following: dict[tuple[str, str], list[tuple[str, int]]] = {}
+
+    def initialism(self, letters: str) -> tuple[str, ...] | None:
+        """An abbreviation no lexicon lists, read from the knowledge base's own words: the run of content
+        words, one per letter, that its documents write most often ("ĐTC" → đầu tư công, "HCC" → hành chính
+        công, "TĐC" → tái định cư), if one run is clearly the most frequent and written ``RUN_MIN`` times.
+        Each commune's documents spell out their own shorthand; no list of it is kept."""
+        if self.count_run is None or not 2 <= len(letters) <= 5 or not letters.isalpha():
+            return None
+        if self._by_initials is None:
+            self._by_initials = {}
+            for (a, b), n in self.pair_counts.items():
+                # content words only: a stop word counts where it pairs up as another word ("đầu tư": not "từ")
+                if a.isalpha() and b.isalpha() and (
+                        (a not in self.stopwords and b not in self.stopwords) or (a, b) in self.bigrams):
+                    self._by_initials.setdefault(a[0] + b[0], []).append(((a, b), n))
+                    self._following.setdefault((a, b[0]), []).append((b, n))
+        runs: list[tuple[tuple[str, ...], int]] = list(self._by_initials.get(letters[:2], []))
+        for letter in letters[2:]:
+            runs = [((*run, w), min(n, m)) for run, n in runs for w, m in self._following.get((run[-1], letter), [])]
+        if len(letters) > 2:  # the pairs overlap; how often the whole run is written is counted, for the likeliest
+            runs = [(run, self.count_run(run)) for run, _ in sorted(runs, key=lambda x: -x[1])[:RUNS_COUNTED]]
+        runs.sort(key=lambda x: -x[1])
+        if not runs or runs[0][1] < RUN_MIN or (len(runs) > 1 and runs[1][1] >= runs[0][1]):
+            return None
+        return runs[0][0]
 
     def known(self, folded_word: str) -> bool:
         return folded_word in self.vocabulary

@@ -366,6 +366,9 @@ def _things_named(r: _Reading, q: Query, lex: Lexicon, speller: Speller) -> None
             continue
         t = toks[i]
         caps = lex.abbreviations_caps.get(r.cased[i]) if not english else None
+        if (caps is None and not english and r.cased[i].isupper() and (t,) not in lex.abbreviations
+                and not speller.known(t) and (spelt := speller.initialism(t)) is not None):
+            caps = [spelt]  # "ĐTC" where the plan writes "đầu tư công": its own shorthand, read from its words
         if caps and all(a in lex.stop_phrase_set for a in caps):  # "KH 2024": the plan itself, a framing word
             rest.append(t)
             i += 1
