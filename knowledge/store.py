@@ -22,6 +22,7 @@ import sqlite_utils
 
 from .document import Document, Figure, Passage, Target
 from .figures import FigureRecord
+from .imports import ImportRecord
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
@@ -130,8 +131,24 @@ def _m7_inbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS inbox_undone ON inbox (state) WHERE state = 'new'")
 
 
+def _m9_imports(db: sqlite_utils.Database) -> None:
+    """Batches of figures from a spreadsheet: each confirmed batch once (its token), and the same content never
+    twice (its digest); a figure keeps the day it is for (``as_of``). Announcements may go to some villages
+    only (a subscriber's ``village``) and carry a photo or a file (its Telegram ``file_id``, not the file)."""
+    db.execute("ALTER TABLE figures ADD COLUMN as_of TEXT")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS imports ("
+        " id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, request TEXT NOT NULL UNIQUE, user_id INTEGER,"
+        " file_name TEXT, rows INTEGER NOT NULL, refused INTEGER NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute("ALTER TABLE subscriptions ADD COLUMN village TEXT")
+    db.execute("ALTER TABLE broadcasts ADD COLUMN villages TEXT")
+    db.execute("ALTER TABLE broadcasts ADD COLUMN attachment TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body, _m7_inbox,
+    _m9_imports,
 ]
 
 
@@ -434,6 +451,49 @@ class Store:
             self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
             self._audit(user_id, "figure", json.dumps(payload, ensure_ascii=False), True)
             return int(cur.lastrowid or 0), True
+
+    def import_by_digest(self, digest: str) -> ImportRecord | None:
+        """The confirmed batch that holds exactly these figures, if one does."""
+        row = self.db.execute("SELECT id, digest, request, user_id, file_name, rows, refused, created_at"
+                              " FROM imports WHERE digest = ?", [digest]).fetchone()
+        return ImportRecord(*row) if row else None
+
+    def confirm_import(self, token: str, user_name: str | None) -> tuple[ImportRecord, bool]:
+        """Write every row of a spreadsheet's preview in one transaction, each audited as a chat update is:
+        (the batch, whether this call wrote it). Pressed twice, or replayed after a restart, it finds the batch
+        its token wrote; the same figures confirmed from another preview (the file sent twice) find the batch
+        that wrote them (a different request) and write nothing. LookupError: no open preview."""
+        with self.transaction():
+            select = "SELECT id, digest, request, user_id, file_name, rows, refused, created_at FROM imports"
+            row = self.db.execute(select + " WHERE request = ?", [token]).fetchone()
+            if row:
+                return ImportRecord(*row), False
+            pend = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
+            if pend is None or pend[2] != "open" or "import" not in json.loads(pend[1]):
+                raise LookupError(token)
+            user_id, batch = pend[0], json.loads(pend[1])["import"]
+            row = self.db.execute(select + " WHERE digest = ?", [batch["digest"]]).fetchone()
+            if row:
+                self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
+                return ImportRecord(*row), False
+            now = time.time()
+            cur = self.db.execute(
+                "INSERT INTO imports (digest, request, user_id, file_name, rows, refused, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [batch["digest"], token, user_id, batch.get("file"), len(batch["rows"]), batch.get("refused", 0), now])
+            import_id = int(cur.lastrowid or 0)
+            for n, item in enumerate(batch["rows"]):
+                self.db.execute(
+                    "INSERT INTO figures (metric, value, status, unit, village, raw, user_id, user_name, created_at,"
+                    " request, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [item["metric"], item.get("value"), item.get("status"), item.get("unit"), item.get("village"),
+                     item.get("raw"), user_id, user_name, now, f"{token}:{n}", item.get("day")])
+                detail = {k: item.get(k) for k in ("metric", "value", "status", "unit", "village", "raw")}
+                detail.update({"as_of": item.get("day"), "import": import_id, "row": item.get("row")})
+                self._audit(user_id, "figure", json.dumps(detail, ensure_ascii=False), True)
+            self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
+            return ImportRecord(import_id, batch["digest"], token, user_id, batch.get("file"), len(batch["rows"]),
+                                batch.get("refused", 0), now), True
 
     def undo_last(self, user_id: int, anyone: bool = False) -> FigureRecord | None:
         """Mark the last figure (the person's own, or anyone's for an admin) undone; the log keeps both."""
