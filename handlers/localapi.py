@@ -201,9 +201,9 @@ def file_update(api: LocalBotAPI, kind: str, *, content: bytes = b"", file_name:
 
 
 def callback_update(api: LocalBotAPI, data: str, user_id: int = 1, chat_id: int | None = None,
-                    message_id: int = 1, language_code: str = "vi") -> dict:
+                    message_id: int = 1, language_code: str = "vi", chat_type: str = "private") -> dict:
     """The JSON Telegram would send when a button is pressed."""
-    chat = {"id": chat_id if chat_id is not None else user_id, "type": "private"}
+    chat = {"id": chat_id if chat_id is not None else user_id, "type": chat_type}
     return {"update_id": api.next_update_id(), "callback_query": {
         "id": str(next(api._ids)), "chat_instance": "1", "data": data,
         "from": {"id": user_id, "is_bot": False, "first_name": "Dân", "language_code": language_code},

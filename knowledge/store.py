@@ -14,7 +14,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -609,10 +609,13 @@ class Store:
     # -- broadcasts and their delivery ledger -----------------------------------------------------------
     def create_broadcast(self, kind: str, texts: dict[str, str], day: str | None = None,
                          created_by: int | None = None, request: str | None = None,
-                         body: str | None = None) -> int | None:
-        """A broadcast and one pending delivery per active subscriber, in one transaction. None when it
-        exists already: the day's summary (one a day), or an announcement confirmed twice (its request).
-        ``texts`` are what is sent (HTML, per language); ``body`` is an announcement's plain words."""
+                         body: str | None = None, villages: Sequence[str] = (),
+                         attachment: dict[str, str] | None = None) -> int | None:
+        """A broadcast and one pending delivery per active subscriber (those who live in ``villages``, when it
+        names some), in one transaction. None when it exists already: the day's summary (one a day), or an
+        announcement confirmed twice (its request). ``texts`` are what is sent (HTML, per language; a caption
+        when there is an ``attachment``: {"kind": "photo"|"document", "file_id": …}); ``body`` is an
+        announcement's plain words."""
         now = time.time()
         with self.transaction():
             if request and self.db.execute("SELECT 1 FROM broadcasts WHERE request = ?", [request]).fetchone():
@@ -621,17 +624,49 @@ class Store:
                     "SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone():
                 return None
             cur = self.db.execute(
-                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body],
+                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request, body, villages,"
+                " attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body,
+                 json.dumps(list(villages), ensure_ascii=False) if villages else None,
+                 json.dumps(attachment) if attachment else None],
             )
             broadcast_id = int(cur.lastrowid or 0)
+            where, args = self._audience(villages)
             self.db.execute(
                 "INSERT INTO deliveries (broadcast_id, chat_id, lang, state, updated_at)"
-                " SELECT ?, chat_id, lang, 'pending', ? FROM subscriptions WHERE active = 1",
-                [broadcast_id, now],
+                " SELECT ?, chat_id, lang, 'pending', ? FROM subscriptions WHERE " + where,
+                [broadcast_id, now, *args],
             )
             return broadcast_id
+
+    @staticmethod
+    def _audience(villages: Sequence[str]) -> tuple[str, list]:
+        """The subscriptions a broadcast goes to: every active one, or those in ``villages``."""
+        if not villages:
+            return "active = 1", []
+        return "active = 1 AND village IN (SELECT value FROM json_each(?))", [json.dumps(list(villages))]
+
+    def audience_size(self, villages: Sequence[str] = ()) -> int:
+        """How many chats a broadcast to ``villages`` (none: everyone) would reach now."""
+        where, args = self._audience(villages)
+        return self.db.execute("SELECT COUNT(*) FROM subscriptions WHERE " + where, args).fetchone()[0]
+
+    def broadcast_attachment(self, broadcast_id: int) -> dict[str, str] | None:
+        """The photo or file a broadcast carries ({"kind", "file_id"}), or None."""
+        row = self.db.execute("SELECT attachment FROM broadcasts WHERE id = ?", [broadcast_id]).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def set_subscriber_village(self, chat_id: int, village: str | None) -> bool:
+        """The village a subscriber lives in (announcements for it reach them); False: not subscribed."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE subscriptions SET village = ? WHERE chat_id = ? AND active = 1",
+                                  [village, chat_id])
+            return cur.rowcount == 1
+
+    def subscriber_village(self, chat_id: int) -> str | None:
+        row = self.db.execute("SELECT village FROM subscriptions WHERE chat_id = ? AND active = 1",
+                              [chat_id]).fetchone()
+        return row[0] if row else None
 
     def open_broadcasts(self) -> list[tuple[int, str, dict[str, str]]]:
         return [(r[0], r[1], json.loads(r[2])) for r in self.db.execute(
