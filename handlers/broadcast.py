@@ -364,9 +364,12 @@ def _spans(entities: Sequence[MessageEntity] | None) -> list[Span]:
     return [Span(str(getattr(e.type, "value", e.type)), e.offset, e.length, e.url) for e in entities or ()]
 
 
-def _command_length(entities: Sequence[MessageEntity] | None) -> int:
-    """The UTF-16 length of the leading "/thongbao" (or "/thongbao@bot")."""
-    return next((e.length for e in entities or () if e.type == MessageEntityType.BOT_COMMAND and e.offset == 0), 0)
+def _command_length(text: str, entities: Sequence[MessageEntity] | None) -> int:
+    """The UTF-16 length of the leading "/thongbao" (or "/thongbao@bot"): its entity, else its first word."""
+    marked = next((e.length for e in entities or () if e.type == MessageEntityType.BOT_COMMAND and e.offset == 0), 0)
+    if marked or not text.startswith("/"):
+        return marked
+    return len(text.split(None, 1)[0].encode("utf-16-le")) // 2
 
 
 def _rendered(lang: str, body_html: str) -> str:
@@ -406,7 +409,8 @@ async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     chat, user = update.effective_chat, update.effective_user
     if chat is None or user is None:
         return
-    found = announcement(text, _spans(entities), s.registry.village_named, _command_length(entities))
+    found = announcement(text, _spans(entities), s.registry.village_named,
+                         _command_length(text, entities))
     if found.problem == "announce.unknown_village":
         await send_html(update, context, tr(lang, found.problem, village=found.unknown,
                                             villages=", ".join(s.registry.villages)))

@@ -725,10 +725,11 @@ class Store:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def announcements_since(self, since: float) -> list[str]:
-        """The announcements' plain words (not HTML); one sent before bodies were kept is read back from its
+        """The announcements' plain words (not HTML) that went to everyone (the summary goes to everyone; one
+        for some villages reached them already); one sent before bodies were kept is read back from its
         Vietnamese HTML, without its header line."""
         rows = self.db.execute("SELECT body, texts FROM broadcasts WHERE kind = 'announcement' AND created_at >= ?"
-                               " ORDER BY id", [since]).fetchall()
+                               " AND villages IS NULL ORDER BY id", [since]).fetchall()
         out = []
         for body, texts in rows:
             if body is None:

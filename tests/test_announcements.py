@@ -128,6 +128,7 @@ async def test_an_announcement_for_some_villages_reaches_only_their_subscribers(
     await b.press(b.buttons()[0], user_id=OFFICIAL)
     await b.settle()
     assert received(b, "Cắt điện") == {11: 1, GROUP: 1}
+    assert b.store.announcements_since(0) == [], "nor in everyone's daily summary"
 
     await announce(b, "/thongbao Thôn Còn Nàn và Bản Vàng: Tiêm phòng")
     await b.press(b.buttons()[0], user_id=OFFICIAL)
@@ -180,6 +181,13 @@ async def test_a_file_with_the_command_as_caption_is_an_announcement_not_an_impo
     docs = [c for c in b.api.calls if c.method == "sendDocument"]
     assert len(docs) == 1 + len(SUBSCRIBERS)
     assert {c.params["document"] for c in docs} == {update["message"]["document"]["file_id"]}
+
+
+async def test_a_caption_without_its_command_entity_still_loses_the_command(make_bot):
+    b = await staffed(make_bot)
+    await b._process(file_update(b.api, "photo", caption="/thongbao Họp dân", caption_entities=[], user_id=OFFICIAL))
+    [photo] = [c for c in b.api.calls if c.method == "sendPhoto"]
+    assert photo.params["caption"] == HEADER + "Họp dân"
 
 
 async def test_a_caption_too_long_for_telegram_is_refused_with_the_limit(make_bot):
