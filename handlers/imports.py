@@ -8,6 +8,7 @@ restart, or the same figures sent in another file, nothing is written again.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import secrets
 from collections.abc import Sequence
@@ -16,14 +17,17 @@ from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from knowledge.figures import FigureRecord
 from knowledge.i18n import t
 from knowledge.imports import (
     MAX_BYTES,
     MAX_ROWS,
     Batch,
+    ImportRow,
     NotAWorkbook,
     is_xlsx,
     looks_like_spreadsheet,
+    mark_stale,
     outlook,
     read_batch,
     template,
@@ -98,32 +102,49 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await send_html(update, context, tr(lang, "import.duplicate", when=when(earlier.created_at),
                                             file=earlier.file_name or ""))
         return
+    there = s.store.imported([r.fingerprint for r in batch.accepted])
+    fresh = [r for r in batch.accepted if r.fingerprint not in there]
+    if not fresh:
+        await send_html(update, context, tr(lang, "import.all_imported", count=len(batch.accepted)))
+        return
+    fresh = mark_stale(s.registry, fresh, lambda key: s.store.figures(key, include_undone=False), _day_of)
     token = secrets.token_hex(8)
     s.store.open_pending(token, user.id, {"import": {"file": name, "digest": batch.digest,
-                                                     "refused": len(batch.refused), "rows": batch.to_payload()}})
+                                                     "refused": len(batch.refused), "rows": batch.to_payload(fresh)}})
     rows = [[(tr(lang, "update.confirm"), f"im:{token}"), (tr(lang, "update.cancel"), f"ix:{token}")]]
-    await send_html(update, context, _preview(update, context, batch, name), keyboard(rows))
+    await send_html(update, context, _preview(update, context, batch, fresh, name), keyboard(rows))
 
 
-def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, batch: Batch, name: str) -> str:
+def _day_of(figure: FigureRecord) -> str:
+    """The day a logged figure is for: its own (an imported row's), else the local day it was logged."""
+    return figure.as_of or dt.datetime.fromtimestamp(figure.created_at, TZ).date().isoformat()
+
+
+def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, batch: Batch, fresh: list[ImportRow],
+             name: str) -> str:
     lang = lang_of(update, context)
     s = services(context)
-    lines = [tr(lang, "import.preview_title", file=name, rows=batch.rows, accepted=len(batch.accepted),
+    lines = [tr(lang, "import.preview_title", file=name, rows=batch.rows, accepted=len(fresh),
                 refused=len(batch.refused))]
+    if len(fresh) < len(batch.accepted):
+        lines.append(tr(lang, "import.skipped_rows", count=len(batch.accepted) - len(fresh)))
     if batch.examples:
         lines.append(tr(lang, "import.examples_skipped", count=batch.examples))
     lines.append(tr(lang, "import.after"))
-    for _, count, progress in outlook(s.registry, batch, lambda key: s.store.figures(key, include_undone=False),
+    for _, count, progress in outlook(s.registry, fresh, lambda key: s.store.figures(key, include_undone=False),
                                       s.clock().timestamp()):
         lines.append(tr(lang, "import.after_line", line=describe(progress), rows=count) if count
                      else "  " + esc(describe(progress)))
-    unusual = [str(r.row) for r in batch.accepted if r.unusual]
+    unusual = [str(r.row) for r in fresh if r.unusual]
     if unusual:
         lines.append(tr(lang, "import.unusual", rows=", ".join(unusual[:20])))
+    stale = [str(r.row) for r in fresh if r.stale]
+    if stale:
+        lines.append(tr(lang, "import.stale", rows=", ".join(stale[:20])))
     if batch.refused:
         lines.append(tr(lang, "import.refused_title"))
         lines += _refusals(lang, batch)
-    lines.append(tr(lang, "import.confirm_hint", accepted=len(batch.accepted)))
+    lines.append(tr(lang, "import.confirm_hint", accepted=len(fresh)))
     return "\n".join(lines)
 
 
@@ -175,16 +196,21 @@ async def on_import_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     name = user.full_name if owner == user.id else s.store.name_of(owner)
     try:
-        record, wrote = s.store.confirm_import(token, name)  # committed before anything is said
+        outcome = s.store.confirm_import(token, name)  # committed before anything is said
     except LookupError:
         await send_html(update, context, tr(lang, "import.expired"))
         return
-    if wrote:
-        text = tr(lang, "import.saved", count=record.rows, file=record.file_name or "")
-    elif record.request == token:
+    record = outcome.record
+    if outcome.again:
         text = tr(lang, "import.already_saved")
-    else:
+    elif outcome.written and record is not None:
+        text = tr(lang, "import.saved", count=outcome.written, file=record.file_name or "")
+        if outcome.skipped:
+            text += "\n" + tr(lang, "import.skipped_rows", count=outcome.skipped)
+    elif record is not None:
         text = tr(lang, "import.duplicate", when=when(record.created_at), file=record.file_name or "")
+    else:
+        text = tr(lang, "import.all_imported", count=outcome.skipped)
     await send_html(update, context, text, edit=True)
 
 

@@ -68,6 +68,8 @@ class ImportRow:
     day: str  # ISO date
     raw: str
     unusual: bool = False  # far above the target: shown in the preview, written if confirmed
+    fingerprint: str = ""  # its content and how many rows before it hold the same: see Batch.fingerprints
+    stale: bool = False  # a level older than the figure logged for it: it would replace a newer one
 
     @classmethod
     def from_dict(cls, data: dict) -> ImportRow:
@@ -103,8 +105,20 @@ class Batch:
                            for r in self.accepted)
         return hashlib.sha256("\n".join(canonical).encode()).hexdigest()
 
-    def to_payload(self) -> list[dict]:
-        return [asdict(r) for r in self.accepted]
+    def to_payload(self, rows: list[ImportRow] | None = None) -> list[dict]:
+        return [asdict(r) for r in (self.accepted if rows is None else rows)]
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What a confirmation did: ``written`` rows now, ``skipped`` rows found in the log already (an earlier
+    import wrote them), ``again`` when this very preview had been confirmed before; ``record`` the batch that
+    holds these figures (this one, or the earlier one with the same content), if any."""
+
+    record: ImportRecord | None
+    written: int
+    skipped: int = 0
+    again: bool = False
 
 
 # -- the template ---------------------------------------------------------------------------------------
@@ -232,15 +246,49 @@ def read_batch(data: bytes, registry: Registry, today: dt.date) -> Batch:
         values_book.close()
         formulas_book.close()
     batch.accepted.sort(key=lambda r: (r.day, r.row))
+    batch.accepted = _fingerprinted(batch.accepted)
     return batch
 
 
-def outlook(registry: Registry, batch: Batch, figures_of: Callable[[str], list[FigureRecord]],
+def _fingerprinted(rows: list[ImportRow]) -> list[ImportRow]:
+    """Each row with a hash of its content and of how many rows before it hold the same (the second "0,5 ha
+    Còn Nàn on 01/03" is another figure than the first). A file sent again after fixing its refused rows holds
+    the same fingerprints for the rows already written: those are not written twice."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in rows:
+        content = json.dumps([r.metric, r.value, r.status, r.unit, r.village, r.day], ensure_ascii=False)
+        seen[content] = seen.get(content, 0) + 1
+        digest = hashlib.sha256(f"{content}#{seen[content]}".encode()).hexdigest()[:32]
+        out.append(replace(r, fingerprint=digest))
+    return out
+
+
+def mark_stale(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str], list[FigureRecord]],
+               day_of: Callable[[FigureRecord], str]) -> list[ImportRow]:
+    """Rows of a level (a herd, a rate, a status: not what adds up) dated before the figure already logged for
+    the same metric and village: once written, the older figure would stand as the current one."""
+    latest: dict[tuple[str, str | None], str] = {}
+    out = []
+    for r in rows:
+        metric = registry.get(r.metric)
+        if metric is None or metric.cumulative:
+            out.append(r)
+            continue
+        key = (r.metric, r.village)
+        if key not in latest:
+            days = [day_of(f) for f in figures_of(r.metric) if f.live and f.village == r.village]
+            latest[key] = max(days, default="")
+        out.append(replace(r, stale=r.day < latest[key]))
+    return out
+
+
+def outlook(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str], list[FigureRecord]],
             now: float) -> list[tuple[str, int, Progress]]:
-    """(metric name, rows, where it would stand) for each metric the batch touches, in the registry's order;
-    a part's whole follows it."""
+    """(metric name, rows, where it would stand) for each metric the rows touch, in the registry's order; a
+    part's whole follows it."""
     pending: dict[str, list[FigureRecord]] = {}
-    for n, r in enumerate(batch.accepted):
+    for n, r in enumerate(rows):
         pending.setdefault(r.metric, []).insert(0, FigureRecord(
             id=(1 << 62) + n, metric=r.metric, value=r.value, status=r.status, unit=r.unit, village=r.village,
             raw=r.raw, user_id=0, user_name=None, created_at=now))

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from .document import Document, Figure, Passage, Target
 from .figures import FigureRecord
-from .imports import ImportRecord
+from .imports import ImportOutcome, ImportRecord
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
@@ -136,6 +136,8 @@ def _m9_imports(db: sqlite_utils.Database) -> None:
     twice (its digest); a figure keeps the day it is for (``as_of``). Announcements may go to some villages
     only (a subscriber's ``village``) and carry a photo or a file (its Telegram ``file_id``, not the file)."""
     db.execute("ALTER TABLE figures ADD COLUMN as_of TEXT")
+    db.execute("ALTER TABLE figures ADD COLUMN fingerprint TEXT")  # an imported row's (knowledge/imports.py)
+    db.execute("CREATE INDEX IF NOT EXISTS figures_fingerprint ON figures (fingerprint) WHERE fingerprint IS NOT NULL")
     db.execute(
         "CREATE TABLE IF NOT EXISTS imports ("
         " id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, request TEXT NOT NULL UNIQUE, user_id INTEGER,"
@@ -458,42 +460,53 @@ class Store:
                               " FROM imports WHERE digest = ?", [digest]).fetchone()
         return ImportRecord(*row) if row else None
 
-    def confirm_import(self, token: str, user_name: str | None) -> tuple[ImportRecord, bool]:
-        """Write every row of a spreadsheet's preview in one transaction, each audited as a chat update is:
-        (the batch, whether this call wrote it). Pressed twice, or replayed after a restart, it finds the batch
-        its token wrote; the same figures confirmed from another preview (the file sent twice) find the batch
-        that wrote them (a different request) and write nothing. LookupError: no open preview."""
+    def imported(self, fingerprints: Sequence[str]) -> set[str]:
+        """Which of these imported rows' fingerprints are in the log already (undone ones do not count)."""
+        rows = self.db.execute("SELECT fingerprint FROM figures WHERE undone_at IS NULL AND fingerprint IN"
+                               " (SELECT value FROM json_each(?))", [json.dumps(list(fingerprints))]).fetchall()
+        return {r[0] for r in rows}
+
+    def confirm_import(self, token: str, user_name: str | None) -> ImportOutcome:
+        """Write every row of a spreadsheet's preview in one transaction, each audited as a chat update is. Once:
+        pressed twice, or replayed after a restart, it finds the batch its token wrote (``again``); the same
+        figures confirmed from another preview (the file sent twice) find the batch that wrote them and write
+        nothing; a row another import wrote already (a file sent again once its refused rows were fixed) is
+        ``skipped``. LookupError: no open preview."""
+        select = "SELECT id, digest, request, user_id, file_name, rows, refused, created_at FROM imports"
         with self.transaction():
-            select = "SELECT id, digest, request, user_id, file_name, rows, refused, created_at FROM imports"
             row = self.db.execute(select + " WHERE request = ?", [token]).fetchone()
             if row:
-                return ImportRecord(*row), False
+                return ImportOutcome(ImportRecord(*row), 0, again=True)
             pend = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
             if pend is None or pend[2] != "open" or "import" not in json.loads(pend[1]):
                 raise LookupError(token)
             user_id, batch = pend[0], json.loads(pend[1])["import"]
+            self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
             row = self.db.execute(select + " WHERE digest = ?", [batch["digest"]]).fetchone()
             if row:
-                self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
-                return ImportRecord(*row), False
+                return ImportOutcome(ImportRecord(*row), 0, skipped=len(batch["rows"]))
+            there = self.imported([item["fingerprint"] for item in batch["rows"]])
+            rows = [item for item in batch["rows"] if item["fingerprint"] not in there]
+            if not rows:
+                return ImportOutcome(None, 0, skipped=len(batch["rows"]))
             now = time.time()
             cur = self.db.execute(
                 "INSERT INTO imports (digest, request, user_id, file_name, rows, refused, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [batch["digest"], token, user_id, batch.get("file"), len(batch["rows"]), batch.get("refused", 0), now])
+                [batch["digest"], token, user_id, batch.get("file"), len(rows), batch.get("refused", 0), now])
             import_id = int(cur.lastrowid or 0)
-            for n, item in enumerate(batch["rows"]):
+            for n, item in enumerate(rows):
                 self.db.execute(
                     "INSERT INTO figures (metric, value, status, unit, village, raw, user_id, user_name, created_at,"
-                    " request, as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " request, as_of, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [item["metric"], item.get("value"), item.get("status"), item.get("unit"), item.get("village"),
-                     item.get("raw"), user_id, user_name, now, f"{token}:{n}", item.get("day")])
+                     item.get("raw"), user_id, user_name, now, f"{token}:{n}", item.get("day"), item["fingerprint"]])
                 detail = {k: item.get(k) for k in ("metric", "value", "status", "unit", "village", "raw")}
                 detail.update({"as_of": item.get("day"), "import": import_id, "row": item.get("row")})
                 self._audit(user_id, "figure", json.dumps(detail, ensure_ascii=False), True)
-            self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
-            return ImportRecord(import_id, batch["digest"], token, user_id, batch.get("file"), len(batch["rows"]),
-                                batch.get("refused", 0), now), True
+            record = ImportRecord(import_id, batch["digest"], token, user_id, batch.get("file"), len(rows),
+                                  batch.get("refused", 0), now)
+            return ImportOutcome(record, len(rows), skipped=len(batch["rows"]) - len(rows))
 
     def undo_last(self, user_id: int, anyone: bool = False) -> FigureRecord | None:
         """Mark the last figure (the person's own, or anyone's for an admin) undone; the log keeps both."""

@@ -356,3 +356,29 @@ def test_dates_before_the_plans_year_are_refused(tmp_path: Path):
                        Registry.load(), dt.date(2024, 3, 5))
     assert [(r.row, r.reason) for r in batch.refused] == [(2, "import.before_year")]
     assert [r.day for r in batch.accepted] == ["2024-01-01"]
+
+
+async def test_the_file_sent_again_with_its_refused_rows_fixed_writes_only_those(desk):
+    rows, reasons = five_hundred_rows()
+    _, confirm, message_id = preview(await send_file(desk, workbook(rows)))
+    await desk.press(confirm, OFFICIAL, message_id)
+    fixed = [row if n not in reasons else ["Đàn gia cầm", 30_000 + n, "con", None, None]
+             for n, row in enumerate(rows, start=2)]
+    text, confirm, message_id = preview(await send_file(desk, workbook(fixed), name="da-sua.xlsx"))
+    assert "Đọc 500 dòng: <b>20</b> dòng hợp lệ sẽ được lưu, <b>0</b> dòng bị từ chối" in text
+    assert "480 dòng đã được nhập trước đó" in text
+    [saved] = texts(await desk.press(confirm, OFFICIAL, message_id))
+    assert saved == "Đã lưu 20 số liệu từ «da-sua.xlsx»."
+    assert figures(desk) == 500
+    # Two equal rows in one file are two figures (the second half of a day's planting), not one.
+    _, confirm, _ = preview(await send_file(desk, workbook([["Trồng rừng mới", 0.7, "ha", "Nà Va", None]] * 2)))
+    await desk.press(confirm, OFFICIAL)
+    assert figures(desk) == 502
+
+
+async def test_a_level_dated_before_the_figure_already_logged_is_flagged(desk):
+    _, confirm, _ = preview(await send_file(desk, workbook([["Đàn lợn", 610, "con", None, "04/03/2024"]])))
+    await desk.press(confirm, OFFICIAL)
+    text, _, _ = preview(await send_file(desk, workbook([["Đàn lợn", 600, "con", None, "01/03/2024"],
+                                                          ["Trồng rừng mới", 1, "ha", None, "01/03/2024"]])))
+    assert "⚠️ Dòng 2: ngày cũ hơn số đã ghi" in text, "a cumulative figure (row 3) is never stale"
