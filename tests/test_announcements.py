@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
+import bot
+from handlers.broadcast import DELIVERER, Deliverer
 from handlers.localapi import file_update, message_update
+from handlers.ratelimit import StrictRateLimiter
 from knowledge.announcements import Span, render_html
 
 from .test_broadcast import GROUP, GROUP_ADMIN, MEMBER, OFFICIAL, RefusingAPI, kb, make_bot, registry, subscribe
@@ -203,3 +207,40 @@ async def test_a_stranger_cannot_announce_with_a_photo(make_bot):
     await b._process(file_update(b.api, "photo", caption="/thongbao Tin giả", user_id=MEMBER))
     assert "chỉ dành cho cán bộ" in b.api.messages(MEMBER)[-1]
     assert not [c for c in b.api.calls if c.method == "sendPhoto"]
+
+
+class TimedAPI(RefusingAPI):
+    """RefusingAPI, also noting when each sendPhoto reached it and how many were in flight at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.photo_times: list[float] = []
+        self.photos_in_flight = 0
+        self.photo_peak = 0
+
+    async def _api_sendPhoto(self, params: dict) -> dict:
+        self.photos_in_flight += 1
+        self.photo_peak = max(self.photo_peak, self.photos_in_flight)
+        self.photo_times.append(time.monotonic())
+        try:
+            await asyncio.sleep(0.005)
+            return await super()._api_sendPhoto(params)
+        finally:
+            self.photos_in_flight -= 1
+
+
+async def test_a_photo_announcement_keeps_to_the_rate_limit_one_send_at_a_time(make_bot):
+    b = await make_bot(start=False, api=TimedAPI())
+    b.app = bot.build_application(b.services, "0:test", request=b.api,
+                                  rate_limiter=StrictRateLimiter(overall_per_second=20))
+    b.app.bot_data[DELIVERER] = Deliverer(b.services, backoff=0.0005)
+    await b.start()
+    b.store.set_role(OFFICIAL, "official", "Cán bộ", None)
+    subscribe(b.store, *((100 + n, "vi") for n in range(45)))
+    await b._process(file_update(b.api, "photo", caption="/thongbao Lịch tiêm phòng", user_id=OFFICIAL))
+    await b.press(b.buttons()[0], user_id=OFFICIAL)
+    await b.settle(timeout=20)
+    times = b.api.photo_times[1:]  # after the official's preview
+    assert len(times) == 45 and b.store.delivery_counts() == {"sent": 45}
+    assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 20
+    assert b.api.photo_peak == 1
