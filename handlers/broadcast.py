@@ -31,6 +31,7 @@ from telegram.ext import (
 )
 
 from knowledge.announcements import CAPTION_LIMIT, Span, announcement, visible_length
+from knowledge.i18n import LANGS
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
@@ -419,7 +420,7 @@ async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         await send_html(update, context, tr(lang, "announce.usage"))
         return
     rendered = _rendered(lang, found.html)
-    length = visible_length(rendered)
+    length = max(visible_length(_rendered(lng, found.html)) for lng in LANGS)  # the longest header counts
     limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
     if length > limit:
         key = "announce.caption_too_long" if attachment else "announce.too_long"
@@ -474,7 +475,7 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         return
     text = payload["announcement"]
     body_html = payload.get("html") or esc(text)  # a preview made before formatting was kept: its plain words
-    texts = {lng: _rendered(lng, body_html) for lng in ("vi", "en")}
+    texts = {lng: _rendered(lng, body_html) for lng in LANGS}
     created = s.store.create_broadcast("announcement", texts, created_by=owner, request=token, body=text,
                                        villages=payload.get("villages") or (), attachment=payload.get("attachment"))
     s.store.close_pending(token)

@@ -8,6 +8,7 @@ restart, or the same figures sent in another file, nothing is written again.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import secrets
@@ -88,7 +89,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     s = services(context)
     today = s.clock().astimezone(TZ).date()
     try:
-        batch = read_batch(data, s.registry, today)
+        batch = await asyncio.to_thread(read_batch, data, s.registry, today)  # other chats go on meanwhile
     except NotAWorkbook as err:
         text = too_big if err.reason == "too_big" else tr(lang, f"import.{err.reason}", limit=format_number(MAX_ROWS))
         await send_html(update, context, text)

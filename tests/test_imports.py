@@ -382,3 +382,19 @@ async def test_a_level_dated_before_the_figure_already_logged_is_flagged(desk):
     text, _, _ = preview(await send_file(desk, workbook([["Đàn lợn", 600, "con", None, "01/03/2024"],
                                                           ["Trồng rừng mới", 1, "ha", None, "01/03/2024"]])))
     assert "⚠️ Dòng 2: ngày cũ hơn số đã ghi" in text, "a cumulative figure (row 3) is never stale"
+
+
+async def test_an_english_speaking_official_gets_english_headers_and_they_are_read_back(desk):
+    desk.store.set_user_lang(OFFICIAL, "en")
+    [(name, content)] = uploads(await desk.say("/template", OFFICIAL)).items()
+    assert name == "figures-template.xlsx"
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Figures", "Lists", "Guide"]
+    assert [c.value for c in book["Figures"][1]] == ["Metric", "Value", "Unit", "Village", "Date", "Note"]
+    book["Figures"].append(["Đàn lợn", "1.105", None, None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    text, confirm, _ = preview(await send_file(desk, buffer.getvalue()))
+    assert "1 rows read: <b>1</b> valid rows will be saved" in text and "example row(s) left out" in text
+    [saved] = texts(await desk.press(confirm, OFFICIAL))
+    assert saved == "Saved 1 figures from «so-lieu.xlsx»." and desk.store.figures()[0].value == 1105
