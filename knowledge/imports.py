@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -219,9 +220,9 @@ def read_batch(data: bytes, registry: Registry, today: dt.date) -> Batch:
     values_book, formulas_book = _open(data)
     try:
         values = _data_sheet(values_book)
-        formulas = formulas_book[values.title]
         batch = Batch(sheet=values.title)
-        rows = zip(values.iter_rows(values_only=True), formulas.iter_rows(values_only=True))
+        written = formulas_book[values.title].iter_rows(values_only=True) if formulas_book else itertools.repeat(None)
+        rows = zip(values.iter_rows(values_only=True), written)
         columns, header_row = _header(rows)
         if columns is None:
             raise NotAWorkbook("no_header")
@@ -244,7 +245,8 @@ def read_batch(data: bytes, registry: Registry, today: dt.date) -> Batch:
                 batch.accepted.append(outcome)
     finally:
         values_book.close()
-        formulas_book.close()
+        if formulas_book:
+            formulas_book.close()
     batch.accepted.sort(key=lambda r: (r.day, r.row))
     batch.accepted = _fingerprinted(batch.accepted)
     return batch
@@ -308,6 +310,7 @@ def outlook(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str
 # -- cells ------------------------------------------------------------------------------------------
 
 _EXAMPLE = ("vi du", "example")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")  # a cell's <f> element, with or without a namespace prefix
 _DATE = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
@@ -323,9 +326,12 @@ def _open(data: bytes):  # -> (values workbook, formulas workbook)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED:
                 raise NotAWorkbook("too_big")
-        # Twice, streaming: the cached values, and what was written (to tell a formula that has no value).
+            formulas = any(_FORMULA.search(archive.read(name)) for name in archive.namelist()
+                           if name.startswith("xl/worksheets/") and name.endswith(".xml"))
+        # The cached values, streaming; and, when the sheets hold formulas at all, what was written too (to
+        # tell a formula that has no value).
         return (load_workbook(io.BytesIO(data), read_only=True, data_only=True),
-                load_workbook(io.BytesIO(data), read_only=True, data_only=False))
+                load_workbook(io.BytesIO(data), read_only=True, data_only=False) if formulas else None)
     except NotAWorkbook:
         raise
     # What openpyxl raises on a zip that is not a workbook (an .ods, a .docx, a damaged file).

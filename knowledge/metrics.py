@@ -170,6 +170,7 @@ class Registry:
                 self._names.append(fold(name))
                 self._owners.append(m)
         self._villages = {fold(v): v for v in villages}
+        self._found: dict[tuple[str, int], list[Metric]] = {}
         # A part (trâu) competes in a fuzzy match only when the query holds a word of its own ("đàn 600" is
         # the herd, the pigs or the poultry; not each species): the words its names share with no sibling.
         self._own_words: dict[str, set[str]] = {}
@@ -206,7 +207,17 @@ class Registry:
 
     # -- finding -----------------------------------------------------------------------------------
     def find(self, text: str, limit: int = 4) -> list[Metric]:
-        """Metrics whose name or alias fits ``text``: one when it is clear, several when it is not."""
+        """Metrics whose name or alias fits ``text``: one when it is clear, several when it is not (remembered:
+        a spreadsheet names the same few metrics on thousands of rows)."""
+        key = (text, limit)
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) > 4096:
+                self._found.clear()
+            found = self._found[key] = self._find(text, limit)
+        return list(found)
+
+    def _find(self, text: str, limit: int) -> list[Metric]:
         query = fold(text)
         if not query:
             return []
