@@ -30,7 +30,7 @@ from telegram.ext import (
     filters,
 )
 
-from knowledge.announcements import CAPTION_LIMIT, Span, announcement, visible_length
+from knowledge.announcements import CAPTION_LIMIT, Attachment, Span, announcement, visible_length
 from knowledge.i18n import LANGS
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
@@ -121,7 +121,7 @@ class Deliverer:
                     return
 
     async def _deliver(self, bot: Bot, broadcast_id: int, texts: dict[str, str],
-                       keep_going: Callable[[], bool], attachment: dict[str, str] | None = None) -> bool:
+                       keep_going: Callable[[], bool], attachment: Attachment | None = None) -> bool:
         """A chat that fails for a passing reason (5xx, a time-out) goes back in the queue behind the others,
         so one bad chat never holds up the rest; after ``retries`` more tries it is 'failed'."""
         store = self.s.store
@@ -146,7 +146,7 @@ class Deliverer:
         return True
 
     async def _send(self, bot: Bot, chat_id: int, text: str,
-                    attachment: dict[str, str] | None = None) -> tuple[str, int | None, str | None]:
+                    attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
         """A text over Telegram's 4,096 characters goes as several messages, cut between lines; one that fails
         after the first has gone is 'failed' (sending it again would repeat what arrived). With an attachment
         the text is its caption (kept under Telegram's limit when the announcement was previewed)."""
@@ -163,7 +163,7 @@ class Deliverer:
         return state, first_id, error
 
     async def _send_one(self, bot: Bot, chat_id: int, text: str,
-                        attachment: dict[str, str] | None = None) -> tuple[str, int | None, str | None]:
+                        attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
         """One try: 'sent', 'blocked', 'failed' (for good), or 'retry' (worth another try later)."""
         for _ in range(3):  # a RetryAfter waited out, a migrated group followed, then the send itself
             try:
@@ -185,14 +185,14 @@ class Deliverer:
         return "retry", None, "flood control or migration did not settle"
 
 
-async def send_announcement(bot: Bot, chat_id: int, text: str, attachment: dict[str, str] | None = None,
+async def send_announcement(bot: Bot, chat_id: int, text: str, attachment: Attachment | None = None,
                             markup: InlineKeyboardMarkup | None = None) -> Message:
     """One message as subscribers get it: the text, or the photo or file (by its Telegram file_id) with the
     text as its caption. The preview goes through here too, so the official sees exactly this."""
-    if attachment and attachment.get("kind") == "photo":
-        return await bot.send_photo(chat_id, attachment["file_id"], caption=text, reply_markup=markup)
+    if attachment and attachment.kind == "photo":
+        return await bot.send_photo(chat_id, attachment.file_id, caption=text, reply_markup=markup)
     if attachment:
-        return await bot.send_document(chat_id, attachment["file_id"], caption=text, reply_markup=markup)
+        return await bot.send_document(chat_id, attachment.file_id, caption=text, reply_markup=markup)
     return await bot.send_message(chat_id, text, reply_markup=markup)
 
 
@@ -394,16 +394,16 @@ async def on_announce_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if not await allowed(update, context, "thongbao") or message is None:
         return
     if message.photo:
-        attachment = {"kind": "photo", "file_id": message.photo[-1].file_id}
+        attachment = Attachment("photo", message.photo[-1].file_id)
     elif message.document:
-        attachment = {"kind": "document", "file_id": message.document.file_id}
+        attachment = Attachment("document", message.document.file_id)
     else:
         return
     await _announce(update, context, message.caption or "", message.caption_entities, attachment)
 
 
 async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
-                    entities: Sequence[MessageEntity] | None, attachment: dict[str, str] | None) -> None:
+                    entities: Sequence[MessageEntity] | None, attachment: Attachment | None) -> None:
     """Preview the announcement exactly as it will be sent, then ask: to how many, Gửi or Hủy."""
     lang = lang_of(update, context)
     s = services(context)
@@ -428,7 +428,8 @@ async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         return
     token = secrets.token_hex(8)
     s.store.open_pending(token, user.id, {"announcement": found.text, "html": found.html,
-                                          "villages": list(found.villages), "attachment": attachment})
+                                          "villages": list(found.villages),
+                                          "attachment": attachment.as_dict() if attachment else None})
     # What subscribers will see, through the very call that sends it to them.
     if attachment:
         await send_announcement(context.bot, chat.id, rendered, attachment)
@@ -477,7 +478,8 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     body_html = payload.get("html") or esc(text)  # a preview made before formatting was kept: its plain words
     texts = {lng: _rendered(lng, body_html) for lng in LANGS}
     created = s.store.create_broadcast("announcement", texts, created_by=owner, request=token, body=text,
-                                       villages=payload.get("villages") or (), attachment=payload.get("attachment"))
+                                       villages=payload.get("villages") or (),
+                                       attachment=Attachment.from_dict(payload.get("attachment")))
     s.store.close_pending(token)
     if created is None:
         await send_html(update, context, tr(lang, "announce.already"), edit=True)

@@ -42,6 +42,22 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A photo or a file an announcement carries: Telegram's ``file_id`` of what the official sent (sent on by
+    that id, never downloaded); ``kind`` is "photo" or "document"."""
+
+    kind: str
+    file_id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "file_id": self.file_id}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Attachment | None:
+        return cls(str(data["kind"]), str(data["file_id"])) if data else None
+
+
+@dataclass(frozen=True)
 class Announcement:
     """What an official asked to announce: ``text`` the plain words (the daily summary quotes them), ``html``
     the same as Telegram HTML, ``villages`` the villages it is for (empty: everyone). ``problem`` is a locale

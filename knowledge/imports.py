@@ -31,7 +31,7 @@ DATA_SHEET = "template.sheet_data"
 FIELDS = ("metric", "value", "unit", "village", "date", "note")  # the template's columns, in order
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 SPREADSHEET_ENDINGS = (".xlsx", ".xlsm", ".xls", ".ods", ".csv")
-FIRST_METRIC_ROW = 2
+FIRST_LIST_ROW = 2
 
 
 class NotAWorkbook(Exception):
@@ -69,12 +69,8 @@ class ImportRow:
     day: str  # ISO date
     raw: str
     unusual: bool = False  # far above the target: shown in the preview, written if confirmed
-    fingerprint: str = ""  # its content and how many rows before it hold the same: see Batch.fingerprints
+    fingerprint: str = ""  # its content and how many equal rows come before it (see _fingerprinted)
     stale: bool = False  # a level older than the figure logged for it: it would replace a newer one
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ImportRow:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 @dataclass(frozen=True)
@@ -164,7 +160,7 @@ def template(registry: Registry, lang: str = "vi", today: dt.date | None = None)
             how = t("template.how_add" if m.cumulative else "template.how_total", lang)
         target = m.target_text or m.target_value or (format_number(m.target) if m.target is not None else "")
         lists.append([m.name, m.unit, how, target, t("template.yes", lang) if m.per_village else ""])
-    for n, village in enumerate(registry.villages, start=FIRST_METRIC_ROW):
+    for n, village in enumerate(registry.villages, start=FIRST_LIST_ROW):
         lists.cell(n, 7, village)
     for cell in lists[1]:
         cell.font, cell.fill = bold, header_fill
@@ -173,15 +169,15 @@ def template(registry: Registry, lang: str = "vi", today: dt.date | None = None)
     lists.freeze_panes = "A2"
 
     quoted = "'" + lists.title.replace("'", "''") + "'"
-    last_metric = FIRST_METRIC_ROW + len(registry.metrics) - 1
-    metric_list = DataValidation(type="list", formula1=f"={quoted}!$A${FIRST_METRIC_ROW}:$A${last_metric}",
+    last_metric = FIRST_LIST_ROW + len(registry.metrics) - 1
+    metric_list = DataValidation(type="list", formula1=f"={quoted}!$A${FIRST_LIST_ROW}:$A${last_metric}",
                                  allow_blank=True, showErrorMessage=True,
                                  errorTitle=t("template.col_metric", lang), error=t("template.pick_metric", lang))
     metric_list.add(f"A2:A{MAX_ROWS + 1}")
     data.add_data_validation(metric_list)
     if registry.villages:
-        last_village = FIRST_METRIC_ROW + len(registry.villages) - 1
-        village_list = DataValidation(type="list", formula1=f"={quoted}!$G${FIRST_METRIC_ROW}:$G${last_village}",
+        last_village = FIRST_LIST_ROW + len(registry.villages) - 1
+        village_list = DataValidation(type="list", formula1=f"={quoted}!$G${FIRST_LIST_ROW}:$G${last_village}",
                                       allow_blank=True, showErrorMessage=True,
                                       errorTitle=t("template.col_village", lang),
                                       error=t("template.pick_village", lang))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from .announcements import Attachment
 from .document import Document, Figure, Passage, Target
 from .figures import FigureRecord
 from .imports import ImportOutcome, ImportRecord
@@ -623,11 +624,11 @@ class Store:
     def create_broadcast(self, kind: str, texts: dict[str, str], day: str | None = None,
                          created_by: int | None = None, request: str | None = None,
                          body: str | None = None, villages: Sequence[str] = (),
-                         attachment: dict[str, str] | None = None) -> int | None:
+                         attachment: Attachment | None = None) -> int | None:
         """A broadcast and one pending delivery per active subscriber (those who live in ``villages``, when it
         names some), in one transaction. None when it exists already: the day's summary (one a day), or an
         announcement confirmed twice (its request). ``texts`` are what is sent (HTML, per language; a caption
-        when there is an ``attachment``: {"kind": "photo"|"document", "file_id": …}); ``body`` is an
+        when there is an ``attachment``, a photo or a file by its Telegram file_id); ``body`` is an
         announcement's plain words."""
         now = time.time()
         with self.transaction():
@@ -641,7 +642,7 @@ class Store:
                 " attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body,
                  json.dumps(list(villages), ensure_ascii=False) if villages else None,
-                 json.dumps(attachment) if attachment else None],
+                 json.dumps(attachment.as_dict()) if attachment else None],
             )
             broadcast_id = int(cur.lastrowid or 0)
             where, args = self._audience(villages)
@@ -664,10 +665,10 @@ class Store:
         where, args = self._audience(villages)
         return self.db.execute("SELECT COUNT(*) FROM subscriptions WHERE " + where, args).fetchone()[0]
 
-    def broadcast_attachment(self, broadcast_id: int) -> dict[str, str] | None:
-        """The photo or file a broadcast carries ({"kind", "file_id"}), or None."""
+    def broadcast_attachment(self, broadcast_id: int) -> Attachment | None:
+        """The photo or file a broadcast carries, or None."""
         row = self.db.execute("SELECT attachment FROM broadcasts WHERE id = ?", [broadcast_id]).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        return Attachment.from_dict(json.loads(row[0])) if row and row[0] else None
 
     def set_subscriber_village(self, chat_id: int, village: str | None) -> bool:
         """The village a subscriber lives in (announcements for it reach them); False: not subscribed."""
