@@ -52,7 +52,7 @@ async def cmd_template(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     s = services(context)
     lang = lang_of(update, context)
     data = template(s.registry, lang, s.clock().astimezone(TZ).date())
-    name = "mau-nhap-so-lieu.xlsx" if lang == "vi" else "figures-template.xlsx"
+    name = t("template.file_name", lang)
     await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(data), filename=name),
                                     caption=tr(lang, "import.template_caption"))
 
@@ -73,7 +73,7 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not await allowed(update, context, "import"):
         return
     lang = lang_of(update, context)
-    name = doc.file_name or "tệp"
+    name = doc.file_name or t("import.unnamed", lang)
     if not is_xlsx(doc.file_name, doc.mime_type):
         await send_html(update, context, tr(lang, "import.not_xlsx"))
         return
