@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from telegram.error import BadRequest
 
 from handlers.localapi import file_update
 from knowledge.imports import MAX_BYTES, NotAWorkbook, read_batch
@@ -275,6 +276,11 @@ async def test_a_confirmation_pressed_twice_or_replayed_after_a_restart_writes_o
         assert saved.startswith("Đã lưu 3") and "đã được lưu trước đó" in again
     async with Desk(kb, tmp_path / "bot.db") as restarted:
         at_now(restarted)
+
+        async def too_old(params: dict) -> bool:  # the press replayed minutes later: Telegram refuses to answer it
+            raise BadRequest("Query is too old and response timeout expired or query id is invalid")
+
+        restarted.api._api_answerCallbackQuery = too_old  # type: ignore[method-assign]
         [replayed] = texts(await restarted.press(confirm, OFFICIAL, message_id))
         assert "đã được lưu trước đó" in replayed
         assert figures(restarted) == 3
@@ -398,3 +404,13 @@ async def test_an_english_speaking_official_gets_english_headers_and_they_are_re
     assert "1 rows read: <b>1</b> valid rows will be saved" in text and "example row(s) left out" in text
     [saved] = texts(await desk.press(confirm, OFFICIAL))
     assert saved == "Saved 1 figures from «so-lieu.xlsx»." and desk.store.figures()[0].value == 1105
+
+
+async def test_a_preview_survives_a_restart_and_is_confirmed_after_it(kb, tmp_path):
+    async with Desk(kb, tmp_path / "bot.db") as desk:
+        at_now(desk).store.set_role(OFFICIAL, "official", "A", ADMIN)
+        _, confirm, message_id = preview(await send_file(desk, workbook([["Đàn lợn", 610, "con", None, None]])))
+    async with Desk(kb, tmp_path / "bot.db") as restarted:
+        at_now(restarted)
+        [saved] = texts(await restarted.press(confirm, OFFICIAL, message_id))
+        assert saved.startswith("Đã lưu 1") and figures(restarted) == 1
