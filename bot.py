@@ -30,7 +30,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
-from handlers import admin, broadcast, citizen, official, reports, teaching
+from handlers import admin, broadcast, citizen, imports, official, reports, teaching
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, forwarded_command, on_error
 from handlers.inbox import Inbox
@@ -263,6 +263,9 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     application.add_handlers(teaching.handlers())
     application.add_handlers(admin.handlers())
     application.add_handlers(broadcast.handlers())
+    # Files: an announcement's ("/thongbao" in the caption) is broadcast's, above; any other private file here,
+    # before the citizens' handlers, which it hands back what is not an official's spreadsheet.
+    application.add_handlers(imports.handlers())
     application.add_handlers(citizen.handlers())
     application.add_error_handler(on_error)
     return application

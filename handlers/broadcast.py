@@ -17,11 +17,21 @@ import secrets
 from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram import Bot, Chat, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
+from knowledge.announcements import CAPTION_LIMIT, Attachment, Span, announcement, visible_length
+from knowledge.i18n import LANGS
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
@@ -46,6 +56,8 @@ log = logging.getLogger("troly.broadcast")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 JOB_NAME = "daily-summary"
 DELIVERER = "deliverer"
+ANNOUNCE_CAPTION = r"^/(thongbao|announce)(@\w+)?(\s|$)"
+TEXT_LIMIT = 4000  # an announcement longer than one Telegram message would arrive in pieces: ask for less
 
 
 # -- the summary ------------------------------------------------------------------------------------
@@ -104,11 +116,12 @@ class Deliverer:
         start, so a stop never waits for a whole broadcast."""
         async with self.lock:
             for broadcast_id, _, texts in self.s.store.open_broadcasts():
-                if not await self._deliver(bot, broadcast_id, texts, keep_going):
+                attachment = self.s.store.broadcast_attachment(broadcast_id)
+                if not await self._deliver(bot, broadcast_id, texts, keep_going, attachment):
                     return
 
     async def _deliver(self, bot: Bot, broadcast_id: int, texts: dict[str, str],
-                       keep_going: Callable[[], bool]) -> bool:
+                       keep_going: Callable[[], bool], attachment: Attachment | None = None) -> bool:
         """A chat that fails for a passing reason (5xx, a time-out) goes back in the queue behind the others,
         so one bad chat never holds up the rest; after ``retries`` more tries it is 'failed'."""
         store = self.s.store
@@ -119,7 +132,7 @@ class Deliverer:
                     log.info("broadcast=%d paused at stop: %s", broadcast_id, store.delivery_counts(broadcast_id))
                     return False
                 store.mark_delivery(broadcast_id, chat_id, "sending", attempt=True)  # committed first
-                state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"])
+                state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"], attachment)
                 if state == "retry":
                     state = "failed" if attempts >= self.retries else "pending"
                 settled = settled or state != "pending"
@@ -132,9 +145,13 @@ class Deliverer:
         log.info("broadcast=%d done: %s", broadcast_id, store.delivery_counts(broadcast_id))
         return True
 
-    async def _send(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
+    async def _send(self, bot: Bot, chat_id: int, text: str,
+                    attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
         """A text over Telegram's 4,096 characters goes as several messages, cut between lines; one that fails
-        after the first has gone is 'failed' (sending it again would repeat what arrived)."""
+        after the first has gone is 'failed' (sending it again would repeat what arrived). With an attachment
+        the text is its caption (kept under Telegram's limit when the announcement was previewed)."""
+        if attachment:
+            return await self._send_one(bot, chat_id, text, attachment)
         pieces = split_html(text)
         state, first_id, error = await self._send_one(bot, chat_id, pieces[0])
         for n, piece in enumerate(pieces[1:], start=2):
@@ -145,11 +162,12 @@ class Deliverer:
                 return "failed", first_id, f"piece {n} of {len(pieces)}: {error}"
         return state, first_id, error
 
-    async def _send_one(self, bot: Bot, chat_id: int, text: str) -> tuple[str, int | None, str | None]:
+    async def _send_one(self, bot: Bot, chat_id: int, text: str,
+                        attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
         """One try: 'sent', 'blocked', 'failed' (for good), or 'retry' (worth another try later)."""
         for _ in range(3):  # a RetryAfter waited out, a migrated group followed, then the send itself
             try:
-                message = await bot.send_message(chat_id, text)
+                message = await send_announcement(bot, chat_id, text, attachment)
                 return "sent", message.message_id, None
             except Forbidden as err:  # blocked the bot, kicked it from the group
                 return "blocked", None, str(err)[:200]
@@ -165,6 +183,17 @@ class Deliverer:
             except (NetworkError, TelegramError) as err:  # 5xx, time-outs
                 return "retry", None, str(err)[:200]
         return "retry", None, "flood control or migration did not settle"
+
+
+async def send_announcement(bot: Bot, chat_id: int, text: str, attachment: Attachment | None = None,
+                            markup: InlineKeyboardMarkup | None = None) -> Message:
+    """One message as subscribers get it: the text, or the photo or file (by its Telegram file_id) with the
+    text as its caption. The preview goes through here too, so the official sees exactly this."""
+    if attachment and attachment.kind == "photo":
+        return await bot.send_photo(chat_id, attachment.file_id, caption=text, reply_markup=markup)
+    if attachment:
+        return await bot.send_document(chat_id, attachment.file_id, caption=text, reply_markup=markup)
+    return await bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def deliverer(application: Application) -> Deliverer:
@@ -246,15 +275,70 @@ async def _managed_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
 
 @logged("/dangky")
 async def cmd_subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/dangky: the daily summary, in this chat's language."""
+    """/dangky: the daily summary, in this chat's language; then, if it has not said so, which village."""
     chat = await _managed_chat(update, context)
     if chat is None:
         return
     lang = lang_of(update, context)
-    new = services(context).store.subscribe(chat.id, chat.type, lang,
-                                            update.effective_user.id if update.effective_user else None)
-    hour = services(context).summary_time.strftime("%H:%M")
-    await send_html(update, context, tr(lang, "subscribe.done" if new else "subscribe.already", time=hour))
+    s = services(context)
+    new = s.store.subscribe(chat.id, chat.type, lang, update.effective_user.id if update.effective_user else None)
+    hour = s.summary_time.strftime("%H:%M")
+    text = tr(lang, "subscribe.done" if new else "subscribe.already", time=hour)
+    markup = None
+    if s.registry.villages and s.store.subscriber_village(chat.id) is None:
+        text += "\n" + tr(lang, "village.ask_after_subscribe")
+        markup = _village_keyboard(s, lang)
+    await send_html(update, context, text, markup)
+
+
+def _village_keyboard(s: Services, lang: str) -> InlineKeyboardMarkup | None:
+    """The commune's villages, two a row (by position: a name may not fit a button's 64 bytes), and none."""
+    names = s.registry.villages
+    rows = [[(v, f"sv:{i}") for i, v in enumerate(names[j:j + 2], start=j)] for j in range(0, len(names), 2)]
+    rows.append([(tr(lang, "village.clear"), "sv:-")])
+    return keyboard(rows)
+
+
+@logged("/thon")
+async def cmd_village(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/thon: which village this subscriber lives in (announcements for a village reach it)."""
+    chat = await _managed_chat(update, context)
+    if chat is None:
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    if not s.store.is_subscribed(chat.id):
+        await send_html(update, context, tr(lang, "village.subscribe_first"))
+        return
+    current = s.store.subscriber_village(chat.id) or tr(lang, "village.none_set")
+    await send_html(update, context, tr(lang, "village.ask", current=current), _village_keyboard(s, lang))
+
+
+@logged("/thon:button")
+async def on_village_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A village pressed under /dangky or /thon (or "none")."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return
+    await acknowledge(update)
+    chat = await _managed_chat(update, context)
+    if chat is None:
+        return
+    lang = lang_of(update, context)
+    s = services(context)
+    value = query.data.partition(":")[2]
+    if value == "-":
+        village = None
+    elif value.isdigit() and int(value) < len(s.registry.villages):
+        village = s.registry.villages[int(value)]
+    else:
+        await invalid_button(update, context)
+        return
+    if not s.store.set_subscriber_village(chat.id, village):
+        await send_html(update, context, tr(lang, "village.subscribe_first"))
+        return
+    key = "village.set" if village else "village.cleared"
+    await send_html(update, context, tr(lang, key, village=village or ""), edit=True)
 
 
 @logged("/huydangky")
@@ -277,22 +361,85 @@ async def cmd_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                                     now_local.timestamp()))
 
 
+def _spans(entities: Sequence[MessageEntity] | None) -> list[Span]:
+    return [Span(str(getattr(e.type, "value", e.type)), e.offset, e.length, e.url) for e in entities or ()]
+
+
+def _command_length(text: str, entities: Sequence[MessageEntity] | None) -> int:
+    """The UTF-16 length of the leading "/thongbao" (or "/thongbao@bot"): its entity, else its first word."""
+    marked = next((e.length for e in entities or () if e.type == MessageEntityType.BOT_COMMAND and e.offset == 0), 0)
+    if marked or not text.startswith("/"):
+        return marked
+    return len(text.split(None, 1)[0].encode("utf-16-le")) // 2
+
+
+def _rendered(lang: str, body_html: str) -> str:
+    """The message subscribers get: the header in their language, then the announcement."""
+    return tr(lang, "announce.header") + "\n" + body_html
+
+
 @logged("/thongbao")
 async def cmd_announce(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/thongbao <nội dung>: an announcement to every subscriber, after a preview."""
-    if not await allowed(update, context, "thongbao") or update.effective_user is None:
+    """/thongbao [thôn A, B:] <nội dung>: an announcement to subscribers (of those villages), after a preview."""
+    message = update.effective_message
+    if not await allowed(update, context, "thongbao") or message is None:
         return
+    await _announce(update, context, message.text or "", message.entities, None)
+
+
+@logged("/thongbao:file")
+async def on_announce_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo or a file with "/thongbao …" as its caption: the announcement carries it (by its file_id)."""
+    message = update.effective_message
+    if not await allowed(update, context, "thongbao") or message is None:
+        return
+    if message.photo:
+        attachment = Attachment("photo", message.photo[-1].file_id)
+    elif message.document:
+        attachment = Attachment("document", message.document.file_id)
+    else:
+        return
+    await _announce(update, context, message.caption or "", message.caption_entities, attachment)
+
+
+async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                    entities: Sequence[MessageEntity] | None, attachment: Attachment | None) -> None:
+    """Preview the announcement exactly as it will be sent, then ask: to how many, Gửi or Hủy."""
     lang = lang_of(update, context)
-    text = " ".join(context.args or []).strip()
-    if not text:
+    s = services(context)
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or user is None:
+        return
+    found = announcement(text, _spans(entities), s.registry.village_named,
+                         _command_length(text, entities))
+    if found.problem == "announce.unknown_village":
+        await send_html(update, context, tr(lang, found.problem, village=found.unknown,
+                                            villages=", ".join(s.registry.villages)))
+        return
+    if found.problem:
         await send_html(update, context, tr(lang, "announce.usage"))
         return
-    s = services(context)
+    rendered = _rendered(lang, found.html)
+    length = max(visible_length(_rendered(lng, found.html)) for lng in LANGS)  # the longest header counts
+    limit = CAPTION_LIMIT if attachment else TEXT_LIMIT
+    if length > limit:
+        key = "announce.caption_too_long" if attachment else "announce.too_long"
+        await send_html(update, context, tr(lang, key, length=length, limit=limit))
+        return
     token = secrets.token_hex(8)
-    s.store.open_pending(token, update.effective_user.id, {"announcement": text[:3000]})
+    s.store.open_pending(token, user.id, {"announcement": found.text, "html": found.html,
+                                          "villages": list(found.villages),
+                                          "attachment": attachment.as_dict() if attachment else None})
+    # What subscribers will see, through the very call that sends it to them.
+    if attachment:
+        await send_announcement(context.bot, chat.id, rendered, attachment)
+    else:
+        for piece in split_html(rendered):
+            await send_announcement(context.bot, chat.id, piece)
+    target = tr(lang, "announce.to_villages", villages=", ".join(found.villages)) if found.villages else ""
     rows = [[(tr(lang, "update.confirm"), f"an:{token}"), (tr(lang, "update.cancel"), f"ax:{token}")]]
-    await send_html(update, context, tr(lang, "announce.preview", count=len(s.store.subscribers()), text=text[:3000]),
-                    keyboard(rows))
+    await send_html(update, context, tr(lang, "announce.preview", count=s.store.audience_size(found.villages),
+                                        target=target), keyboard(rows))
 
 
 @logged("/thongbao:button")
@@ -328,8 +475,11 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await send_html(update, context, tr(lang, "update.author_removed"))
         return
     text = payload["announcement"]
-    texts = {lng: tr(lng, "announce.header") + "\n" + esc(text) for lng in ("vi", "en")}
-    created = s.store.create_broadcast("announcement", texts, created_by=owner, request=token, body=text)
+    body_html = payload.get("html") or esc(text)  # a preview made before formatting was kept: its plain words
+    texts = {lng: _rendered(lng, body_html) for lng in LANGS}
+    created = s.store.create_broadcast("announcement", texts, created_by=owner, request=token, body=text,
+                                       villages=payload.get("villages") or (),
+                                       attachment=Attachment.from_dict(payload.get("attachment")))
     s.store.close_pending(token)
     if created is None:
         await send_html(update, context, tr(lang, "announce.already"), edit=True)
@@ -344,7 +494,12 @@ def handlers() -> Sequence[BaseHandler]:
         CommandHandler(["dangky", "subscribe"], cmd_subscribe),
         CommandHandler(["huydangky", "unsubscribe"], cmd_unsubscribe),
         CommandHandler(["tomtat", "summary"], cmd_summary),
+        CommandHandler(["thon", "village"], cmd_village),
+        CallbackQueryHandler(on_village_button, pattern=r"^sv:"),
         CommandHandler(["thongbao", "announce"], cmd_announce),
+        # A photo or a file whose caption is "/thongbao …" (CommandHandler reads only a message's text).
+        MessageHandler((filters.PHOTO | filters.Document.ALL) & filters.CaptionRegex(ANNOUNCE_CAPTION),
+                       on_announce_file),
         CallbackQueryHandler(on_announce_button, pattern=r"^(an|ax):"),
     ]
 

@@ -55,6 +55,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("tiendo", "progress", "cmd.tiendo"),
     ("dangky", "subscribe", "cmd.dangky"),
     ("huydangky", "unsubscribe", "cmd.huydangky"),
+    ("thon", "village", "cmd.thon"),
     ("tomtat", "summary", "cmd.tomtat"),
     ("ngonngu", "language", "cmd.ngonngu"),
 ]

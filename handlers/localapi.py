@@ -37,6 +37,7 @@ class LocalBotAPI(BaseRequest):
 
     on_send: Callable[[Sent], None] | None = None
     calls: list[Sent] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)  # file_id → content, for getFile and its download
     updates: asyncio.Queue | None = None
     poll_timeout: float = 1.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -58,6 +59,12 @@ class LocalBotAPI(BaseRequest):
                          read_timeout: Any = None, write_timeout: Any = None, connect_timeout: Any = None,
                          pool_timeout: Any = None) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
+        if "/file/bot" in url:  # a download of what getFile named: documents/<file_id>
+            content = self.files.get(name)
+            if content is None:
+                return 404, json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+            self.calls.append(Sent("download", {"file_id": name}))
+            return 200, content
         params = dict(request_data.parameters) if request_data else {}
         if request_data is not None and request_data.contains_files:
             # Uploads (a chart, an export) arrive as multipart parts: keep their names and bytes.
@@ -121,6 +128,12 @@ class LocalBotAPI(BaseRequest):
                 "from": {"id": BOT_ID, "is_bot": True, "first_name": "Trợ lý xã", "username": BOT_USERNAME},
                 "text": params.get("text", "")}
 
+    async def _api_getFile(self, params: dict) -> dict:
+        file_id = str(params.get("file_id"))
+        self.calls.append(Sent("getFile", dict(params)))
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files.get(file_id, b"")),
+                "file_path": f"documents/{file_id}"}
+
     async def _api_answerCallbackQuery(self, params: dict) -> bool:
         self.calls.append(Sent("answerCallbackQuery", dict(params)))
         return True
@@ -158,10 +171,39 @@ def message_update(api: LocalBotAPI, text: str, user_id: int = 1, chat_id: int |
     return {"update_id": api.next_update_id(), "message": message}
 
 
+def file_update(api: LocalBotAPI, kind: str, *, content: bytes = b"", file_name: str | None = None,
+                mime_type: str | None = None, caption: str | None = None, user_id: int = 1,
+                chat_type: str = "private", caption_entities: list[dict] | None = None,
+                file_size: int | None = None) -> dict:
+    """The JSON Telegram would send for a document (``kind`` "document") or a photo ("photo"), its bytes kept
+    so the bot can download them (getFile)."""
+    file_id = f"F{next(api._ids)}"
+    api.files[file_id] = content
+    update = message_update(api, "", user_id, chat_type=chat_type)
+    message = update["message"]
+    del message["text"]
+    size = len(content) if file_size is None else file_size
+    if kind == "photo":
+        message["photo"] = [{"file_id": f"{file_id}s", "file_unique_id": f"u{file_id}s", "width": 90, "height": 90},
+                            {"file_id": file_id, "file_unique_id": f"u{file_id}", "width": 800, "height": 600,
+                             "file_size": size}]
+    else:
+        message["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size,
+                               **({"file_name": file_name} if file_name else {}),
+                               **({"mime_type": mime_type} if mime_type else {})}
+    if caption is not None:
+        message["caption"] = caption
+        if caption_entities is not None:
+            message["caption_entities"] = caption_entities
+        elif caption.startswith("/"):
+            message["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": len(caption.split()[0])}]
+    return update
+
+
 def callback_update(api: LocalBotAPI, data: str, user_id: int = 1, chat_id: int | None = None,
-                    message_id: int = 1, language_code: str = "vi") -> dict:
+                    message_id: int = 1, language_code: str = "vi", chat_type: str = "private") -> dict:
     """The JSON Telegram would send when a button is pressed."""
-    chat = {"id": chat_id if chat_id is not None else user_id, "type": "private"}
+    chat = {"id": chat_id if chat_id is not None else user_id, "type": chat_type}
     return {"update_id": api.next_update_id(), "callback_query": {
         "id": str(next(api._ids)), "chat_instance": "1", "data": data,
         "from": {"id": user_id, "is_bot": False, "first_name": "Dân", "language_code": language_code},

@@ -382,6 +382,7 @@ OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
     ("hoantac", "undo", "cmd.hoantac"),
     ("lichsu", "history", "cmd.lichsu"),
     ("xuat", "export", "cmd.xuat"),
+    ("mau", "template", "cmd.mau"),
     ("thongbao", "announce", "cmd.thongbao"),
     ("chuatraloi", "unanswered", "cmd.chuatraloi"),
     ("themhoidap", "addfaq", "cmd.themhoidap"),

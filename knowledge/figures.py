@@ -24,6 +24,8 @@ class FigureRecord:
     undone_at: float | None = None
     undone_by: int | None = None
     request: str | None = None
+    as_of: str | None = None  # the day the figure is for, when it was given (an imported row's "Ngày")
+    fingerprint: str | None = None  # an imported row's content hash (knowledge/imports.py): never written twice
 
     @classmethod
     def from_row(cls, names: Sequence[str], row: Sequence[object]) -> FigureRecord:

@@ -48,6 +48,7 @@ CEILINGS: dict[str, float] = {
     "người": 10_000_000, "lượt": 10_000_000, "đơn": 1_000_000, "thôn": 1_000, "tiêu chí": 100, "m": 10_000_000,
 }
 DEFAULT_CEILING = 1e12
+EXACT_ENOUGH = 88  # a field-by-field update's metric: its name (or an alias) with at most a typo or two
 DECIMALS = 6  # a figure is kept to six decimals; a value that would round to zero there is refused
 
 
@@ -169,6 +170,7 @@ class Registry:
                 self._names.append(fold(name))
                 self._owners.append(m)
         self._villages = {fold(v): v for v in villages}
+        self._found: dict[tuple[str, int], list[Metric]] = {}
         # A part (trâu) competes in a fuzzy match only when the query holds a word of its own ("đàn 600" is
         # the herd, the pigs or the poultry; not each species): the words its names share with no sibling.
         self._own_words: dict[str, set[str]] = {}
@@ -205,7 +207,17 @@ class Registry:
 
     # -- finding -----------------------------------------------------------------------------------
     def find(self, text: str, limit: int = 4) -> list[Metric]:
-        """Metrics whose name or alias fits ``text``: one when it is clear, several when it is not."""
+        """Metrics whose name or alias fits ``text``: one when it is clear, several when it is not (remembered:
+        a spreadsheet names the same few metrics on thousands of rows)."""
+        key = (text, limit)
+        found = self._found.get(key)
+        if found is None:
+            if len(self._found) > 4096:
+                self._found.clear()
+            found = self._found[key] = self._find(text, limit)
+        return list(found)
+
+    def _find(self, text: str, limit: int) -> list[Metric]:
         query = fold(text)
         if not query:
             return []
@@ -317,6 +329,78 @@ class Registry:
             parsed.unit = unit_part or None
             return parsed
         return self.check(parsed, metric, value, unit_part)
+
+    def village_named(self, text: str) -> str | None:
+        """The commune's village ``text`` names on its own ("Còn Nàn", "thôn con nan"), or None."""
+        folded = re.sub(r"^(?:thon|xom)\s+", "", fold(text).strip())
+        return self._villages.get(folded)
+
+    def read_fields(self, metric_text: str, value: float | str | None, unit_text: str = "",
+                    village_text: str = "") -> Parsed:
+        """An update given field by field (a spreadsheet row: chỉ số, giá trị, đơn vị, thôn) rather than typed
+        as one line, checked exactly as a typed one is: the metric found the same way (one, or ``choices``),
+        the village one of the commune's (else ``unknown_village`` with the closest names), a text value read
+        the Vietnamese way ("1.105", "279,5"; "1.5" is ``ambiguous``), a status among the metric's values, and
+        then ``check`` (units, ceilings, negatives) as for /capnhat."""
+        cells = [str(c).strip() for c in (metric_text, value, unit_text, village_text) if c not in (None, "")]
+        parsed = Parsed(raw=" ".join(cells))
+        candidates = self.find(str(metric_text or ""))
+        if not candidates:
+            parsed.problem = "update.unknown_metric"
+            return parsed
+        typed = fold(str(metric_text))
+        if not any(fuzz.ratio(typed, fold(n)) >= EXACT_ENOUGH for m in candidates for n in [m.name, *m.aliases]):
+            # A sheet's name is picked from a list, not typed on a phone: a loose likeness ("học sinh bỏ học"
+            # for "đàn bò") is a different figure, never this one. The closest names are offered instead.
+            parsed.problem, parsed.choices = "update.inexact_metric", candidates
+            return parsed
+        if len(candidates) > 1:
+            parsed.choices = candidates
+            return parsed
+        metric = parsed.metric = candidates[0]
+        if str(village_text or "").strip():
+            parsed.village = self.village_named(str(village_text))
+            if parsed.village is None:
+                parsed.unknown_village = str(village_text).strip()
+                parsed.village_choices = [v for _, _, v in process.extract(
+                    fold(str(village_text)), {v: fold(v) for v in self.villages}, scorer=fuzz.WRatio, limit=3)]
+                return parsed
+        if value is None or (isinstance(value, str) and not value.strip()):
+            parsed.problem = "update.no_value"
+            return parsed
+        if metric.kind == "status":
+            status = STATUSES.get(fold(str(value)).strip(" ."))
+            if status is None or (metric.values and status not in metric.values):
+                parsed.problem = "update.bad_status"
+                return parsed
+            parsed.status = status
+            return parsed
+        unit_text = str(unit_text or "").strip()
+        if isinstance(value, str):
+            typed = re.fullmatch(r"\s*([+-]?\d[\d.,\s]*?)\s*([^\d\s.,].*)?", value.replace("\u2212", "-"))
+            if typed is None:
+                parsed.problem = "update.not_a_number"
+                return parsed
+            token, glued = typed.group(1), (typed.group(2) or "").strip()
+            if glued and unit_text and fold(glued) != fold(unit_text):
+                parsed.problem = "update.not_a_number"
+                return parsed
+            unit_text = unit_text or glued
+            try:
+                number = parse_number(token)
+            except AmbiguousNumber:
+                a, b = token.strip().lstrip("+").split(".")
+                parsed.ambiguous = (float(a + b), float(f"{a}.{b}"))
+                return parsed
+            except ValueError:
+                parsed.problem = "update.not_a_number"
+                return parsed
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            parsed.problem = "update.not_a_number"
+            return parsed
+        else:
+            number = float(value)
+        return self.check(parsed, metric, number, unit_text)
 
     def check(self, parsed: Parsed, metric: Metric, value: float | None, unit_text: str) -> Parsed:
         """Convert and validate a value for ``metric`` (also after an ambiguity or a metric was resolved)."""

@@ -14,14 +14,16 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
+from .announcements import Attachment
 from .document import Document, Figure, Passage, Target
 from .figures import FigureRecord
+from .imports import ImportOutcome, ImportRecord
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
@@ -130,8 +132,26 @@ def _m7_inbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS inbox_undone ON inbox (state) WHERE state = 'new'")
 
 
+def _m9_imports(db: sqlite_utils.Database) -> None:
+    """Batches of figures from a spreadsheet: each confirmed batch once (its token), and the same content never
+    twice (its digest); a figure keeps the day it is for (``as_of``). Announcements may go to some villages
+    only (a subscriber's ``village``) and carry a photo or a file (its Telegram ``file_id``, not the file)."""
+    db.execute("ALTER TABLE figures ADD COLUMN as_of TEXT")
+    db.execute("ALTER TABLE figures ADD COLUMN fingerprint TEXT")  # an imported row's (knowledge/imports.py)
+    db.execute("CREATE INDEX IF NOT EXISTS figures_fingerprint ON figures (fingerprint) WHERE fingerprint IS NOT NULL")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS imports ("
+        " id INTEGER PRIMARY KEY, digest TEXT NOT NULL UNIQUE, request TEXT NOT NULL UNIQUE, user_id INTEGER,"
+        " file_name TEXT, rows INTEGER NOT NULL, refused INTEGER NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute("ALTER TABLE subscriptions ADD COLUMN village TEXT")
+    db.execute("ALTER TABLE broadcasts ADD COLUMN villages TEXT")
+    db.execute("ALTER TABLE broadcasts ADD COLUMN attachment TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body, _m7_inbox,
+    _m9_imports,
 ]
 
 
@@ -440,6 +460,60 @@ class Store:
             self._audit(user_id, "figure", json.dumps(payload, ensure_ascii=False), True)
             return int(cur.lastrowid or 0), True
 
+    def import_by_digest(self, digest: str) -> ImportRecord | None:
+        """The confirmed batch that holds exactly these figures, if one does."""
+        row = self.db.execute("SELECT id, digest, request, user_id, file_name, rows, refused, created_at"
+                              " FROM imports WHERE digest = ?", [digest]).fetchone()
+        return ImportRecord(*row) if row else None
+
+    def imported(self, fingerprints: Sequence[str]) -> set[str]:
+        """Which of these imported rows' fingerprints are in the log already (undone ones do not count)."""
+        rows = self.db.execute("SELECT fingerprint FROM figures WHERE undone_at IS NULL AND fingerprint IN"
+                               " (SELECT value FROM json_each(?))", [json.dumps(list(fingerprints))]).fetchall()
+        return {r[0] for r in rows}
+
+    def confirm_import(self, token: str, user_name: str | None) -> ImportOutcome:
+        """Write every row of a spreadsheet's preview in one transaction, each audited as a chat update is. Once:
+        pressed twice, or replayed after a restart, it finds the batch its token wrote (``again``); the same
+        figures confirmed from another preview (the file sent twice) find the batch that wrote them and write
+        nothing; a row another import wrote already (a file sent again once its refused rows were fixed) is
+        ``skipped``. LookupError: no open preview."""
+        select = "SELECT id, digest, request, user_id, file_name, rows, refused, created_at FROM imports"
+        with self.transaction():
+            row = self.db.execute(select + " WHERE request = ?", [token]).fetchone()
+            if row:
+                return ImportOutcome(ImportRecord(*row), 0, again=True)
+            pend = self.db.execute("SELECT user_id, payload, state FROM pending WHERE token = ?", [token]).fetchone()
+            if pend is None or pend[2] != "open" or "import" not in json.loads(pend[1]):
+                raise LookupError(token)
+            user_id, batch = pend[0], json.loads(pend[1])["import"]
+            self.db.execute("UPDATE pending SET state = 'done' WHERE token = ?", [token])
+            row = self.db.execute(select + " WHERE digest = ?", [batch["digest"]]).fetchone()
+            if row:
+                return ImportOutcome(ImportRecord(*row), 0, skipped=len(batch["rows"]))
+            there = self.imported([item["fingerprint"] for item in batch["rows"]])
+            rows = [item for item in batch["rows"] if item["fingerprint"] not in there]
+            if not rows:
+                return ImportOutcome(None, 0, skipped=len(batch["rows"]))
+            now = time.time()
+            cur = self.db.execute(
+                "INSERT INTO imports (digest, request, user_id, file_name, rows, refused, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [batch["digest"], token, user_id, batch.get("file"), len(rows), batch.get("refused", 0), now])
+            import_id = int(cur.lastrowid or 0)
+            for n, item in enumerate(rows):
+                self.db.execute(
+                    "INSERT INTO figures (metric, value, status, unit, village, raw, user_id, user_name, created_at,"
+                    " request, as_of, fingerprint) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [item["metric"], item.get("value"), item.get("status"), item.get("unit"), item.get("village"),
+                     item.get("raw"), user_id, user_name, now, f"{token}:{n}", item.get("day"), item["fingerprint"]])
+                detail = {k: item.get(k) for k in ("metric", "value", "status", "unit", "village", "raw")}
+                detail.update({"as_of": item.get("day"), "import": import_id, "row": item.get("row")})
+                self._audit(user_id, "figure", json.dumps(detail, ensure_ascii=False), True)
+            record = ImportRecord(import_id, batch["digest"], token, user_id, batch.get("file"), len(rows),
+                                  batch.get("refused", 0), now)
+            return ImportOutcome(record, len(rows), skipped=len(batch["rows"]) - len(rows))
+
     def undo_last(self, user_id: int, anyone: bool = False) -> FigureRecord | None:
         """Mark the last figure (the person's own, or anyone's for an admin) undone; the log keeps both."""
         with self.transaction():
@@ -554,10 +628,13 @@ class Store:
     # -- broadcasts and their delivery ledger -----------------------------------------------------------
     def create_broadcast(self, kind: str, texts: dict[str, str], day: str | None = None,
                          created_by: int | None = None, request: str | None = None,
-                         body: str | None = None) -> int | None:
-        """A broadcast and one pending delivery per active subscriber, in one transaction. None when it
-        exists already: the day's summary (one a day), or an announcement confirmed twice (its request).
-        ``texts`` are what is sent (HTML, per language); ``body`` is an announcement's plain words."""
+                         body: str | None = None, villages: Sequence[str] = (),
+                         attachment: Attachment | None = None) -> int | None:
+        """A broadcast and one pending delivery per active subscriber (those who live in ``villages``, when it
+        names some), in one transaction. None when it exists already: the day's summary (one a day), or an
+        announcement confirmed twice (its request). ``texts`` are what is sent (HTML, per language; a caption
+        when there is an ``attachment``, a photo or a file by its Telegram file_id); ``body`` is an
+        announcement's plain words."""
         now = time.time()
         with self.transaction():
             if request and self.db.execute("SELECT 1 FROM broadcasts WHERE request = ?", [request]).fetchone():
@@ -566,17 +643,49 @@ class Store:
                     "SELECT 1 FROM broadcasts WHERE kind = 'summary' AND day = ?", [day]).fetchone():
                 return None
             cur = self.db.execute(
-                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body],
+                "INSERT INTO broadcasts (kind, day, texts, created_at, created_by, request, body, villages,"
+                " attachment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [kind, day, json.dumps(texts, ensure_ascii=False), now, created_by, request, body,
+                 json.dumps(list(villages), ensure_ascii=False) if villages else None,
+                 json.dumps(attachment.as_dict()) if attachment else None],
             )
             broadcast_id = int(cur.lastrowid or 0)
+            where, args = self._audience(villages)
             self.db.execute(
                 "INSERT INTO deliveries (broadcast_id, chat_id, lang, state, updated_at)"
-                " SELECT ?, chat_id, lang, 'pending', ? FROM subscriptions WHERE active = 1",
-                [broadcast_id, now],
+                " SELECT ?, chat_id, lang, 'pending', ? FROM subscriptions WHERE " + where,
+                [broadcast_id, now, *args],
             )
             return broadcast_id
+
+    @staticmethod
+    def _audience(villages: Sequence[str]) -> tuple[str, list]:
+        """The subscriptions a broadcast goes to: every active one, or those in ``villages``."""
+        if not villages:
+            return "active = 1", []
+        return "active = 1 AND village IN (SELECT value FROM json_each(?))", [json.dumps(list(villages))]
+
+    def audience_size(self, villages: Sequence[str] = ()) -> int:
+        """How many chats a broadcast to ``villages`` (none: everyone) would reach now."""
+        where, args = self._audience(villages)
+        return self.db.execute("SELECT COUNT(*) FROM subscriptions WHERE " + where, args).fetchone()[0]
+
+    def broadcast_attachment(self, broadcast_id: int) -> Attachment | None:
+        """The photo or file a broadcast carries, or None."""
+        row = self.db.execute("SELECT attachment FROM broadcasts WHERE id = ?", [broadcast_id]).fetchone()
+        return Attachment.from_dict(json.loads(row[0])) if row and row[0] else None
+
+    def set_subscriber_village(self, chat_id: int, village: str | None) -> bool:
+        """The village a subscriber lives in (announcements for it reach them); False: not subscribed."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE subscriptions SET village = ? WHERE chat_id = ? AND active = 1",
+                                  [village, chat_id])
+            return cur.rowcount == 1
+
+    def subscriber_village(self, chat_id: int) -> str | None:
+        row = self.db.execute("SELECT village FROM subscriptions WHERE chat_id = ? AND active = 1",
+                              [chat_id]).fetchone()
+        return row[0] if row else None
 
     def open_broadcasts(self) -> list[tuple[int, str, dict[str, str]]]:
         return [(r[0], r[1], json.loads(r[2])) for r in self.db.execute(
@@ -635,10 +744,11 @@ class Store:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def announcements_since(self, since: float) -> list[str]:
-        """The announcements' plain words (not HTML); one sent before bodies were kept is read back from its
+        """The announcements' plain words (not HTML) that went to everyone (the summary goes to everyone; one
+        for some villages reached them already); one sent before bodies were kept is read back from its
         Vietnamese HTML, without its header line."""
         rows = self.db.execute("SELECT body, texts FROM broadcasts WHERE kind = 'announcement' AND created_at >= ?"
-                               " ORDER BY id", [since]).fetchall()
+                               " AND villages IS NULL ORDER BY id", [since]).fetchall()
         out = []
         for body, texts in rows:
             if body is None:

@@ -421,8 +421,10 @@ async def test_an_announcement_is_previewed_confirmed_and_sent_once(make_bot):
     assert "Cách dùng" in usage
 
     text = "Họp dân thôn Nà Chuông 19h thứ Bảy <mang theo CCCD> & sổ hộ khẩu"
-    [preview] = await b.say(f"/thongbao {text}", user_id=OFFICIAL)
-    assert "Sẽ gửi tới 4 người/nhóm" in preview and "&lt;mang theo CCCD&gt; &amp; sổ hộ khẩu" in preview
+    [shown, preview] = await b.say(f"/thongbao {text}", user_id=OFFICIAL)
+    assert shown == "📢 <b>Thông báo của UBND xã</b>\n" + text.replace("<", "&lt;").replace(">", "&gt;").replace(
+        " & ", " &amp; "), "the preview is what subscribers get"
+    assert "Sẽ gửi tới 4 người/nhóm" in preview
     confirm, cancel = b.buttons()
     assert confirm.startswith("an:") and cancel.startswith("ax:")
     assert b.api.per_chat("Họp dân") == {OFFICIAL: 1}, "something was sent before the confirmation"
