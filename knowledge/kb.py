@@ -240,7 +240,7 @@ class KnowledgeBase:
         if contact is not None:  # "giờ làm việc của xã", "gặp ai để làm sổ đỏ": the office, not a plan quote
             return contact
         if intent.kind == "procedure":
-            return self._procedure_reply(intent.text, intent, english)
+            return self._procedure_reply(intent, english)
         question = intent.text
         reply, query, hits = self._decide(question)
         live = self.live.progress(question, query.years) if self.live is not None else None
@@ -252,15 +252,13 @@ class KnowledgeBase:
                 reply.kind = "unknown"
         return reply
 
-    def _procedure_reply(self, question: str, intent: Intent, english: bool) -> Reply:
-        """A procedure question: its card, or a curated procedure answer of the plan; never a statistic."""
+    def _procedure_reply(self, intent: Intent, english: bool) -> Reply:
+        """A procedure question: its card, or an honest "no card" with the contact; never the plan, whose
+        sentences about a procedure are statistics of it ("cấp giấy xác nhận tình trạng hôn nhân 22 trường
+        hợp"), curated ones included."""
         if intent.card is not None:
             return Reply(found=True, kind="procedure", card_id=intent.card.id, asks=intent.asks,
                          source=_card_source(intent.card), score=1.0, english=english)
-        reply, _, _ = self._decide(question)
-        curated = self._faq_by_id.get(reply.faq_id or "")
-        if reply.found and curated is not None and curated.kind == "procedure":
-            return reply
         return Reply(found=False, kind="unknown", procedure=True, english=english)
 
     def card(self, card_id: str | None) -> ProcedureCard | None:
