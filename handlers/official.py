@@ -31,6 +31,7 @@ from telegram.ext import (
 from knowledge.figures import FigureRecord
 from knowledge.metrics import Metric, Parsed, Progress, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
+from knowledge.tickets import Ticket
 
 from .auth import allowed, may_press, may_still_write, role
 from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr
@@ -382,6 +383,9 @@ FIGURE_COLUMNS = ["id", "metric", "value", "status", "unit", "village", "raw", "
                   "undone_at", "undone_by"]
 AUDIT_COLUMNS = ["id", "at", "user_id", "action", "detail", "allowed"]
 CURATED_COLUMNS = ["id", "questions", "answer", "passage_key", "created_by", "created_at", "updated_at", "removed_at"]
+# Tickets without the chat they came from (knowledge/tickets.py, Ticket.export_row): an export leaves the bot.
+TICKET_COLUMNS = ["id", "kind", "status", "text", "photo", "latitude", "longitude", "created_at", "updated_at",
+                  "closed_at"]
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -396,11 +400,12 @@ def inert(value: object) -> object:
 
 
 def export_files(figures: list[FigureRecord], audit: list[dict],
-                 curated: list[dict] | None = None) -> dict[str, bytes]:
-    """figures.csv, audit.csv, hoidap.csv (answers taught by chat) and one workbook with all, in local time."""
+                 curated: list[dict] | None = None, tickets: list[Ticket] | None = None) -> dict[str, bytes]:
+    """figures.csv, audit.csv, hoidap.csv (answers taught by chat), tickets.csv (no chat ids) and one workbook
+    with all, in local time."""
     def cell(item: dict, column: str) -> object:
         value = item.get(column)
-        if column in ("created_at", "undone_at", "at", "updated_at", "removed_at") and value:
+        if column in ("created_at", "undone_at", "at", "updated_at", "removed_at", "closed_at") and value:
             return when(value)
         return inert(" | ".join(value) if isinstance(value, list) else value)
 
@@ -408,7 +413,8 @@ def export_files(figures: list[FigureRecord], audit: list[dict],
         return [[cell(i, c) for c in columns] for i in items]
 
     tables = (("figures", [f.as_dict() for f in figures], FIGURE_COLUMNS), ("audit", audit, AUDIT_COLUMNS),
-              ("hoidap", curated or [], CURATED_COLUMNS))
+              ("hoidap", curated or [], CURATED_COLUMNS),
+              ("tickets", [t.export_row() for t in tickets or []], TICKET_COLUMNS))
     out: dict[str, bytes] = {}
     for name, items, columns in tables:
         buffer = io.StringIO()
@@ -433,11 +439,12 @@ def export_files(figures: list[FigureRecord], audit: list[dict],
 
 @logged("/xuat")
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/xuat: the figures and the audit log as CSV and XLSX."""
+    """/xuat: the figures, the audit log, the taught answers and the tickets (without chat ids) as CSV and XLSX."""
     if not await allowed(update, context, "xuat") or update.effective_chat is None:
         return
     s = services(context)
-    files = export_files(s.store.figures(), s.store.audit_log(), s.store.curated(include_removed=True))
+    files = export_files(s.store.figures(), s.store.audit_log(), s.store.curated(include_removed=True),
+                         s.store.all_tickets())
     for name, data in files.items():
         await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(data), filename=name))
 
@@ -544,6 +551,7 @@ OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
     ("thongbao", "announce", "cmd.thongbao"),
     ("chuatraloi", "unanswered", "cmd.chuatraloi"),
     ("themhoidap", "addfaq", "cmd.themhoidap"),
+    ("hoidap", "tickets", "cmd.hoidap"),
 ]
 
 

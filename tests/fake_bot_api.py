@@ -430,6 +430,12 @@ class FakeBotAPI:
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "document", {"file_id": "d1", "file_unique_id": "d1"})
 
+    def _api_sendLocation(self, params: dict[str, Any]) -> dict[str, Any]:
+        lat, lon = params.get("latitude"), params.get("longitude")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude")
+        return self._new_message(params, location={"latitude": lat, "longitude": lon})
+
     def _edited(self, params: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any] | bool:
         if params.get("inline_message_id"):
             return True
