@@ -71,6 +71,7 @@ from .common import (
     tr,
     user_hash,
 )
+from .ratelimit import StrictRateLimiter
 
 log = logging.getLogger("troly.tickets")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -182,7 +183,18 @@ class Courier:
         return sent
 
     async def _deliver(self, bot: Bot, item: OutboxItem) -> tuple[str, int | None, str | None]:
+        """The call for one row. 'sending' is committed as late as can be: by the rate limiter once its waits
+        are over (a kill during a wait leaves the row 'pending'), or here, just before, without one."""
         store = self.s.store
+        marked: list[bool] = []
+
+        def leaving() -> None:
+            if not marked:
+                marked.append(True)
+                store.outbox_mark(item.id, "sending", attempt=True)  # the crash marker
+
+        limited = isinstance(getattr(bot, "rate_limiter", None), StrictRateLimiter)
+        hook = {"rate_limit_args": leaving} if limited else {}
         ticket = store.ticket(item.ticket_id) if item.ticket_id is not None else None
         if item.chat_id is None or (item.ticket_id is not None and ticket is None):
             return "dropped", None, "no chat"
@@ -191,24 +203,25 @@ class Courier:
             text = digest_text(self.s, lang, time.time())
             if text is None:
                 return "dropped", None, "nothing open"
-            send = bot.send_message(item.chat_id, text)
+            send = bot.send_message(item.chat_id, text, **hook)
         elif ticket is None:
             return "dropped", None, "no ticket"
         elif item.purpose == "post":
             send = bot.send_message(item.chat_id, post_text(ticket, lang),
-                                    reply_markup=keyboard(post_buttons(ticket, lang)))
+                                    reply_markup=keyboard(post_buttons(ticket, lang)), **hook)
         elif item.purpose == "photo" and ticket.photo:
-            send = bot.send_photo(item.chat_id, ticket.photo, caption=f"{POST_MARK}{ticket.id}")
+            send = bot.send_photo(item.chat_id, ticket.photo, caption=f"{POST_MARK}{ticket.id}", **hook)
         elif item.purpose == "location" and ticket.latitude is not None and ticket.longitude is not None:
-            send = bot.send_location(item.chat_id, ticket.latitude, ticket.longitude)
+            send = bot.send_location(item.chat_id, ticket.latitude, ticket.longitude, **hook)
         elif item.purpose in ("answer", "status") and item.event_id is not None \
                 and (event := store.ticket_event(item.event_id)) is not None:
             text = answer_text(ticket, event.text or "", event.by_name, lang) if item.purpose == "answer" \
                 else status_text(ticket, event.status or ticket.status, event.by_name, lang)
-            send = bot.send_message(item.chat_id, text)
+            send = bot.send_message(item.chat_id, text, **hook)
         else:
             return "dropped", None, f"nothing to send for {item.purpose}"
-        store.outbox_mark(item.id, "sending", attempt=True)  # committed before the call: the crash marker
+        if not limited:
+            leaving()
         try:
             message: Message = await send
             return "sent", message.message_id, None
@@ -282,8 +295,7 @@ def offer_rows(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply,
     if reply.kind not in ("unknown", "suggest") or not question.strip():
         return []
     token = secrets.token_hex(8)
-    services(context).store.open_pending(token, user.id, {"ticket_offer": question[:2000], "chat": chat.id,
-                                                           "lang": lang})
+    services(context).store.open_offer(token, user.id, chat.id, lang, question[:2000])
     return [[(tr(lang, "ticket.offer_button"), f"tq:{token}")]]
 
 
@@ -315,17 +327,19 @@ async def on_citizen_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     s = services(context)
     note(kind=f"ticket:{kind}")
     if kind == "tq":
-        pending = s.store.pending(value)
-        if pending is None or "ticket_offer" not in pending[1]:
+        if (found := s.store.ticket_by_request(f"offer:{value}")) is not None:  # a second press, a replay
+            await _sent_question(update, context, found, False, edit=False)
+            return
+        offer = s.store.offer(value)
+        if offer is None:
             await invalid_button(update, context)
             return
-        owner, payload, _ = pending
+        owner, offer_chat, offer_lang, question = offer
         if owner != user.id:  # someone else's question (in a group): only the asker hands it over
             await send_html(update, context, tr(lang, "ticket.not_yours"))
             return
-        ticket, new = desk(context).ask(int(payload["chat"]), payload.get("lang") or lang, payload["ticket_offer"],
-                                        f"offer:{value}", ticket_recipients(s))
-        s.store.close_pending(value)
+        ticket, new = desk(context).ask(offer_chat, offer_lang, question, f"offer:{value}", ticket_recipients(s))
+        s.store.drop_offer(value)
         await _sent_question(update, context, ticket, new, edit=False)
     elif kind == "tn":
         s.store.put_draft(user.id, chat.id, QUESTION, secrets.token_hex(8), lang)
@@ -556,23 +570,40 @@ class _ReplyToPost(filters.MessageFilter):
                     and (replied.text or replied.caption or "").startswith(POST_MARK))
 
 
-@logged("ticket:reply")
+def ticket_of_reply(s: Services, message: Message) -> int | None:
+    """The ticket a reply is to: the number its post begins with ("🎫 #12 · …": the bot's own words, which
+    nobody else can write into a message of the bot's), else the post as recorded when it was sent."""
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    head = (replied.text or replied.caption or "").removeprefix(POST_MARK).split(" ", 1)[0]
+    if head.isdigit():
+        return int(head)
+    return s.store.ticket_of_post(message.chat_id, replied.message_id)
+
+
 async def on_reply_to_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An official replying to a ticket's post answers it. A reply to a post by someone who is not an
     official is refused (audited) and goes nowhere; a reply to any other message of the bot's goes on."""
     message = update.effective_message
-    if message is None or message.reply_to_message is None:
+    if message is None or ticket_of_reply(services(context), message) is None:
+        return  # not a ticket's post: the other handlers see it
+    await _answer_by_reply(update, context)
+    raise ApplicationHandlerStop
+
+
+@logged("ticket:reply")
+async def _answer_by_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    ticket_id = ticket_of_reply(services(context), message) if message is not None else None
+    if message is None or ticket_id is None:
         return
-    ticket_id = services(context).store.ticket_of_post(message.chat_id, message.reply_to_message.message_id)
-    if ticket_id is None:
-        return  # not a post the bot recorded: the other handlers see it
     text = message.text or message.caption or ""
     if not text.strip():
         if await allowed(update, context, "hoidap:answer"):
             await send_html(update, context, tr(lang_of(update, context), "ticket.error.empty_answer"))
-    else:
-        await _record_answer(update, context, ticket_id, text)
-    raise ApplicationHandlerStop
+        return
+    await _record_answer(update, context, ticket_id, text)
 
 
 async def on_draft_input(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

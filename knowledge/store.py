@@ -162,6 +162,11 @@ def _m8_tickets(db: sqlite_utils.Database) -> None:
         " PRIMARY KEY (chat_id, message_id))"
     )
     db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_offers ("
+        " token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, lang TEXT NOT NULL,"
+        " text TEXT NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute(
         "CREATE TABLE IF NOT EXISTS ticket_drafts ("
         " user_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, kind TEXT NOT NULL, token TEXT NOT NULL,"
         " ticket_id INTEGER, text TEXT NOT NULL DEFAULT '', photo TEXT, latitude REAL, longitude REAL,"
@@ -974,6 +979,23 @@ class Store:
                 self._outbox(None, None, "digest", r.chat_id, r.lang, now, request=f"digest:{day}:{r.chat_id}")
             return True
 
+    # "Gửi câu hỏi cho cán bộ xã" under a reply: the question kept under the button's token until pressed
+    def open_offer(self, token: str, user_id: int, chat_id: int, lang: str, text: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO ticket_offers (token, user_id, chat_id, lang, text, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", [token, user_id, chat_id, lang, text, time.time()])
+
+    def drop_offer(self, token: str) -> None:
+        """Once the question is a ticket, the offer's copy of it goes."""
+        with self.transaction():
+            self.db.execute("DELETE FROM ticket_offers WHERE token = ?", [token])
+
+    def offer(self, token: str) -> tuple[int, int, str, str] | None:
+        """(the asker, their chat, the language, the question) kept under an offer's button."""
+        row = self.db.execute("SELECT user_id, chat_id, lang, text FROM ticket_offers WHERE token = ?",
+                              [token]).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
     # what someone is writing: a report, a question after "Gửi câu hỏi cho cán bộ xã", an official's answer
     def draft(self, user_id: int, chat_id: int) -> Draft | None:
         found = self._rows(Draft, "SELECT * FROM ticket_drafts WHERE user_id = ? AND chat_id = ?", [user_id, chat_id])
@@ -1018,8 +1040,7 @@ class Store:
             self.db.execute("UPDATE ticket_outbox SET chat_id = NULL WHERE purpose IN ('answer', 'status') AND"
                             " ticket_id IN (SELECT id FROM tickets WHERE chat_id IS NULL)")
             self.db.execute("DELETE FROM ticket_drafts WHERE created_at < ?", [stale_before])
-            self.db.execute("DELETE FROM pending WHERE created_at < ? AND payload LIKE '{\"ticket_offer\":%'",
-                            [stale_before])
+            self.db.execute("DELETE FROM ticket_offers WHERE created_at < ?", [stale_before])
             return forgotten
 
     # -- backup ----------------------------------------------------------------------------------
