@@ -288,9 +288,11 @@ def offer_rows(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply,
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         return []
-    if reply.kind == "handoff" and reply.act == "complaint":
-        return [[(tr(lang, "report.offer_button"), "rp:")]]
     if reply.kind == "handoff":
+        if chat.type != "private":  # what they would type next: in a group the bot may never see it
+            return []
+        if reply.act == "complaint":
+            return [[(tr(lang, "report.offer_button"), "rp:")]]
         return [[(tr(lang, "ticket.offer_button"), "tn:")]]
     if reply.kind not in ("unknown", "suggest") or not question.strip():
         return []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import time
 
 import pytest
@@ -19,6 +20,7 @@ from handlers import tickets as ticket_handlers
 from handlers.common import Services
 from handlers.localapi import BOT_ID, LocalBotAPI, callback_update, message_update
 from knowledge.kb import KnowledgeBase
+from knowledge.lexicon import DATA_DIR
 from knowledge.store import Store
 from knowledge.tickets import KEEP_CHAT_SECONDS, POST_MARK, TicketDesk
 
@@ -358,3 +360,34 @@ async def test_a_message_in_flight_at_a_crash_is_never_sent_again(commune):
     assert sent == 0 and store.outbox_item(item.id).state == "unknown"  # type: ignore[union-attr]
     [track] = texts(await commune.say("/theodoi", CITIZEN))
     assert "62.000 đồng/kg" in track  # the answer is still the citizen's to read
+
+
+async def test_the_officials_group_from_commune_yaml(plan_path, tmp_path):
+    """commune.yaml's officials_chat, when an admin has set none by chat."""
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data, ignore=shutil.ignore_patterns("*.pdf", "*.docx"))
+    config = (data / "commune.yaml").read_text(encoding="utf-8")
+    assert 'officials_chat: ""' in config  # empty as shipped
+    (data / "commune.yaml").write_text(config.replace('officials_chat: ""', 'officials_chat: "-1005550001"'),
+                                       encoding="utf-8")
+    store = Store(tmp_path / "bot.db")
+    kb, _ = KnowledgeBase.open(store, [plan_path], data_dir=data)
+    async with Commune(Services(kb=kb, store=store, admin_ids=frozenset({ADMIN}))) as c:
+        asked = await c.say(UNKNOWN_QUESTION, CITIZEN)
+        [offer] = [d for _, d in buttons(asked) if d.startswith("tq:")]
+        sent = await c.press(offer, CITIZEN)
+        assert len(to(sent, -1005550001)) == 1 and to(sent, ADMIN) == []
+        assert "-1005550001" in texts(await c.say("/nhomcanbo", ADMIN))[0]
+
+
+async def test_a_complaint_and_the_qr_link_begin_a_report(commune):
+    asked = await commune.say("đường thôn tôi bị sạt lở", CITIZEN)
+    assert ("📝 Gửi phản ánh cho cán bộ xã", "rp:") in buttons(asked)
+    assert "Gửi phản ánh" in texts(await commune.press("rp:", CITIZEN))[0]
+    linked = await commune.say("/start phananh", OTHER_CITIZEN)
+    [text] = texts(linked)
+    assert "Phản ánh – kiến nghị" in text and "Bộ phận Một cửa" in text
+    [send] = [d for _, d in buttons(linked) if d.startswith("rs:")]
+    await commune.say("Rác ở đầu cầu", OTHER_CITIZEN)
+    sent = await commune.press(send, OTHER_CITIZEN)
+    assert len(to(sent, GROUP)) == 1 and "Rác ở đầu cầu" in to(sent, GROUP)[0]["text"]

@@ -218,7 +218,9 @@ def test_a_ticket_is_answered_exactly_once_across_sigkill_between_any_two_steps(
     assert [r[0] for r in rows] == ["answered"] * len(KILL_POINTS)
     states = dict(db.execute("SELECT o.chat_id, o.state FROM ticket_outbox o WHERE o.purpose = 'answer'").fetchall())
     assert states[citizens["answer-in-flight"]] == "unknown"  # in flight at the kill: never sent again
-    assert all(states[c] == "sent" for p, c in citizens.items() if p != "answer-in-flight"), states
+    # Killed as the answer reached the server, the bot may not have heard back: 'unknown' too, and not re-sent.
+    assert states[citizens["after-answer"]] in ("sent", "unknown")
+    assert all(states[c] == "sent" for p, c in citizens.items() if p not in ("answer-in-flight", "after-answer"))
     # The window in which a kill could lose a message: 'sending' committed → the request at the server.
     sending = dict(db.execute("SELECT chat_id, sending_at FROM ticket_outbox WHERE purpose = 'answer'").fetchall())
     windows = []
