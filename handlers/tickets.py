@@ -7,10 +7,12 @@ or an admin reads a ticket (/hoidap, the posts go only to the officials' chat or
 only they answer or move one, even inside the officials' group.
 
 Delivery: the answer (or the status change) and its outbox row are committed together; the courier marks a
-row 'sending' (committed) before the Bot API call and 'sent' after. A SIGKILL before the call leaves it
-'pending' (sent on the restart); during the call, 'sending', which the restart turns 'unknown' and never
-sends again; a time-out (the request may have arrived) is 'unknown' too. So no message is sent twice; the
-one window where one may be lost is a single call in flight, and the answer is then still in /theodoi.
+row 'sending' (committed when the rate limiter lets the request leave) and 'sent' once Telegram answers. A
+SIGKILL before that leaves it 'pending' (sent on the restart). A row found 'sending' at start-up was in
+flight: a citizen's answer or status becomes 'unknown' and is never sent again (so never twice; the window
+in which a crash loses it is the one call in flight, a few milliseconds, and the answer is then still in
+/theodoi); a post to the officials is sent again (at least once: a second copy of "🎫 #12" is harmless, a
+lost one would leave the question unseen). A time-out is treated the same way.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 COURIER = "ticket-courier"
 JOB_NAME = "ticket-outbox"
 RETRIES = 5
+# What the officials read may arrive twice (the same "🎫 #12": either answers it), never not at all; what a
+# citizen receives arrives at most once (in flight at a crash: 'unknown', still readable in /theodoi).
+AT_LEAST_ONCE = ("post", "photo", "location", "digest")
 OFFICIALS_CHAT_META = "officials_chat"
 PURGE_EVERY = 3600.0  # seconds between two privacy sweeps while running
 LIST_MAX = 15
@@ -229,8 +234,8 @@ class Courier:
             return "blocked", None, str(err)[:200]
         except BadRequest as err:  # the chat cannot be reached, the photo is gone
             return "failed", None, str(err)[:200]
-        except TimedOut as err:  # the request may have arrived: never sent again
-            return "unknown", None, str(err)[:200]
+        except TimedOut as err:  # the request may have arrived: a citizen's is never sent again
+            return ("retry" if item.purpose in AT_LEAST_ONCE else "unknown"), None, str(err)[:200]
         except RetryAfter as err:
             return "retry", None, str(err)[:200]
         except (NetworkError, TelegramError) as err:  # refused, 5xx: worth another try later
@@ -272,9 +277,12 @@ async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_start(application: Application) -> None:
     """At start-up: rows in flight at the last stop become 'unknown'; the job resumes the rest."""
     s: Services = application.bot_data["services"]
-    unknown = s.store.outbox_recover()
+    resent, unknown = s.store.outbox_recover(again=AT_LEAST_ONCE)
+    if resent:
+        log.warning("%d posts to officials were in flight at the last stop: sent again (a copy is harmless)", resent)
     if unknown:
-        log.warning("%d ticket messages were in flight at the last stop: marked unknown, not sent again", unknown)
+        log.warning("%d messages to citizens were in flight at the last stop: marked unknown, not sent again",
+                    unknown)
     if application.job_queue is not None:
         application.job_queue.run_repeating(tick, interval=s.tick_seconds, first=0.3, name=JOB_NAME)
 

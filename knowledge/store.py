@@ -954,13 +954,19 @@ class Store:
                     self.db.execute("INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id)"
                                     " VALUES (?, ?, ?)", [row[1], message_id, row[0]])
 
-    def outbox_recover(self) -> int:
+    def outbox_recover(self, again: tuple[str, ...] = ()) -> tuple[int, int]:
         """At start-up: rows 'sending' when the process died may or may not have arrived (Telegram has no
-        idempotency key): they become 'unknown', never sent again."""
+        idempotency key). Those whose purpose is in ``again`` (a post to the officials: a second copy is
+        harmless, a lost one leaves a question unseen) go back to 'pending'; the others (what a citizen
+        receives) become 'unknown', never sent again. Returns (sent again, unknown)."""
+        now = time.time()
         with self.transaction():
-            cur = self.db.execute("UPDATE ticket_outbox SET state = 'unknown', updated_at = ? WHERE state = 'sending'",
-                                  [time.time()])
-            return cur.rowcount
+            marks = ", ".join("?" * len(again)) or "NULL"
+            resent = self.db.execute(f"UPDATE ticket_outbox SET state = 'pending', updated_at = ? WHERE state ="
+                                     f" 'sending' AND purpose IN ({marks})", [now, *again]).rowcount
+            unknown = self.db.execute("UPDATE ticket_outbox SET state = 'unknown', updated_at = ? WHERE state ="
+                                      " 'sending'", [now]).rowcount
+            return resent, unknown
 
     def outbox_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.db.execute(

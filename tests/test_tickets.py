@@ -355,7 +355,7 @@ async def test_a_message_in_flight_at_a_crash_is_never_sent_again(commune):
     desk.answer(ticket_id, "Khoảng 62.000 đồng/kg.", OFFICIAL, OFFICIAL_NAME, "reply:test:1")
     [item] = store.outbox_pending()
     store.outbox_mark(item.id, "sending", attempt=True)  # the call went out; then SIGKILL
-    assert store.outbox_recover() == 1
+    assert store.outbox_recover(again=ticket_handlers.AT_LEAST_ONCE) == (0, 1)
     sent = await ticket_handlers.courier(commune.app).run(commune.app.bot)
     assert sent == 0 and store.outbox_item(item.id).state == "unknown"  # type: ignore[union-attr]
     [track] = texts(await commune.say("/theodoi", CITIZEN))
@@ -391,3 +391,19 @@ async def test_a_complaint_and_the_qr_link_begin_a_report(commune):
     await commune.say("Rác ở đầu cầu", OTHER_CITIZEN)
     sent = await commune.press(send, OTHER_CITIZEN)
     assert len(to(sent, GROUP)) == 1 and "Rác ở đầu cầu" in to(sent, GROUP)[0]["text"]
+
+
+async def test_a_post_in_flight_at_a_crash_is_sent_again(commune):
+    """A post to the officials lost in a crash would leave the question unseen: it is sent again (a second copy
+    of the same number is harmless: either answers it)."""
+    asked = await commune.say(UNKNOWN_QUESTION, CITIZEN)
+    [offer] = [d for _, d in buttons(asked) if d.startswith("tq:")]
+    ticket, _ = TicketDesk(commune.store).ask(CITIZEN, "vi", UNKNOWN_QUESTION, f"offer:{offer[3:]}",
+                                              ticket_handlers.ticket_recipients(commune.services))
+    [post] = commune.store.outbox_pending()
+    commune.store.outbox_mark(post.id, "sending", attempt=True)  # the request was cut by SIGKILL
+    assert commune.store.outbox_recover(again=ticket_handlers.AT_LEAST_ONCE) == (1, 0)
+    before = len(commune.api.calls)
+    assert await ticket_handlers.courier(commune.app).run(commune.app.bot) == 1
+    [sent] = commune.api.calls[before:]
+    assert sent.params["chat_id"] == GROUP and sent.params["text"].startswith(f"{POST_MARK}{ticket.id} ")

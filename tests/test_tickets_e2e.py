@@ -9,11 +9,12 @@ may be mid-handling), after each of the bot's messages, while the answer's sendM
 got it and holds its answer), and after a failed delivery (a 500: the answer recorded, not delivered).
 
 What is checked from the outside, for every scenario: the citizen receives the answer exactly once (the
-server counts every sendMessage it got), the group got the question exactly once, and the ticket is answered
-in the database. The in-flight scenario is the one place a message could be lost rather than repeated: its
-row ends 'unknown', never sent again (here it had arrived, so the count is still one). The window in which
-a kill loses a message — from 'sending' committed to the request reaching the server — is measured and
-printed (``-s``) and held under a bound.
+server counts every sendMessage it got), the group got every question (at least once: a post cut short by a
+kill is sent again, a copy being harmless), and the ticket is answered in the database. The in-flight
+scenario is where a citizen's message could be lost rather than repeated: its row ends 'unknown', never sent
+again (here it had arrived, so the count is still one). Two windows are measured and printed (``-s``): from
+'sending' committed to the request at the server (a kill there loses a citizen's message), and from the
+server's answer to 'sent' committed (a kill there repeats a post to the officials).
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ def scenario(runs: BotRuns, api: FakeBotAPI, n: int, kill_at: str) -> int:
         api.fail = fail_once
     mark = api.mark()
     push_reply(api, post, answer, OFFICIAL)
-    kill_here("after-reply-pushed", 0.05)
+    kill_here("after-reply-pushed")  # at once: between the push and the answer's own call, never inside it
     if kill_at in ("answer-in-flight", "answer-failed"):
         runs.wait("sendMessage", to_chat(citizen, answer), since=mark, what=f"#{n} the answer's first try")
         if kill_at == "answer-failed":  # the 500 is answered; the row goes back to pending
@@ -209,9 +210,13 @@ def test_a_ticket_is_answered_exactly_once_across_sigkill_between_any_two_steps(
         answer = f"Trả lời {n}: khoảng 62.000 đồng/kg."
         got = [c for c in api.calls_to("sendMessage") if to_chat(citizen, answer)(c) and c.error is None]
         assert len(got) == 1, f"{point}: the citizen got the answer {len(got)} times"
-    posts = [c for c in api.calls_to("sendMessage") if to_chat(GROUP, QUESTION)(c) and c.text.startswith(POST_MARK)]
+    # Every ticket reached the group; a post cut short by a kill is sent again (at least once: a copy is harmless).
+    posts = [c for c in api.calls_to("sendMessage") if to_chat(GROUP, QUESTION)(c) and c.text.startswith(POST_MARK)
+             and c.error is None]
     numbers = [c.text.removeprefix(POST_MARK).split()[0] for c in posts]
-    assert sorted(numbers) == sorted(set(numbers)) and len(numbers) == len(KILL_POINTS), numbers
+    assert len(set(numbers)) == len(KILL_POINTS), numbers
+    with capsys.disabled():
+        print(f"\n[tickets e2e] posts to the group: {len(numbers)} for {len(set(numbers))} tickets")
 
     db = sqlite3.connect(runs.db)
     rows = db.execute("SELECT status, chat_id FROM tickets ORDER BY id").fetchall()
@@ -228,8 +233,14 @@ def test_a_ticket_is_answered_exactly_once_across_sigkill_between_any_two_steps(
         answer = f"Trả lời {n}: khoảng 62.000 đồng/kg."
         last = [c for c in api.calls_to("sendMessage") if to_chat(citizen, answer)(c)][-1]
         windows.append(last.wall - sending[citizen])
+    sent_posts = db.execute("SELECT message_id, sent_at FROM ticket_outbox WHERE purpose = 'post' AND state = 'sent'"
+                            " AND chat_id = ?", [GROUP]).fetchall()
+    by_id = {c.result["message_id"]: c for c in posts if c.result}
+    repeats = [sent_at - by_id[mid].wall for mid, sent_at in sent_posts if mid in by_id]
     db.close()
     with capsys.disabled():
+        print(f"\n[tickets e2e] server → 'sent' (posts), ms: median {statistics.median(repeats) * 1000:.1f},"
+              f" max {max(repeats) * 1000:.1f} over {len(repeats)} posts")
         print(f"\n[tickets e2e] 'sending' → server, ms: median {statistics.median(windows) * 1000:.1f},"
               f" max {max(windows) * 1000:.1f} over {len(windows)} answers")
     assert max(windows) < 2.0
