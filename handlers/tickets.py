@@ -239,9 +239,18 @@ class Courier:
         except RetryAfter as err:
             return "retry", None, str(err)[:200]
         except (NetworkError, TelegramError) as err:  # refused, 5xx: worth another try later
+            if item.purpose not in AT_LEAST_ONCE and _maybe_arrived(err):
+                return "unknown", None, str(err)[:200]
             return "retry", None, str(err)[:200]
         finally:
             send.close()  # a coroutine never awaited (an early return above) must not warn
+
+
+def _maybe_arrived(err: TelegramError) -> bool:
+    """A connection lost after the request went out (python-telegram-bot names httpx's error) may have
+    delivered it; a refused connection, or an error answer from the server (a 5xx), did not."""
+    text = str(err)
+    return text.startswith("httpx.") and not text.startswith("httpx.ConnectError")
 
 
 def courier(application: Application) -> Courier:
