@@ -467,7 +467,13 @@ async def cmd_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         lines.append(tr(lang, "tickets.line", id=ticket.id, kind=kind, days=age_days(ticket.created_at, now),
                         status=status_label(ticket, lang), text=ticket.text[:120]))
     lines.append(tr(lang, "tickets.how"))
-    rows = [[(button_label(tr(lang, "tickets.answer_one", id=t.id)), f"ta:{t.id}")] for t in tickets[:LIST_MAX]]
+    rows = []
+    for t in tickets[:LIST_MAX]:
+        row = [(button_label(tr(lang, "tickets.answer_one", id=t.id)), f"ta:{t.id}")]
+        if t.kind == REPORT:  # its next statuses beside it, as on its post
+            row += [(f"#{t.id} " + tr(lang, "ticket.move_button", status=status_label(t, lang, st)), f"tw:{t.id}:{st}")
+                    for st in STATUSES[REPORT][STATUSES[REPORT].index(t.status) + 1:]]
+        rows.append(row)
     await send_html(update, context, "\n".join(lines), keyboard(rows))
 
 

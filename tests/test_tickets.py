@@ -243,6 +243,10 @@ async def test_a_report_with_a_photo_and_a_location_through_its_three_statuses(c
     assert posts[1]["photo"] == "PHOTO-FILE-ID" and posts[2]["latitude"] == 21.905
     [ticket] = commune.store.all_tickets()
     assert (ticket.kind, ticket.status, ticket.photo) == ("report", "received", "PHOTO-FILE-ID")
+    listed = await commune.say("/hoidap", OFFICIAL)
+    assert "Phản ánh" in texts(listed)[0] and "đã nhận" in texts(listed)[0]
+    assert [d for _, d in buttons(listed)] == [f"ta:{ticket.id}", f"tw:{ticket.id}:in_progress",
+                                               f"tw:{ticket.id}:done"]
     told = []
     for status, word in (("in_progress", "đang xử lý"), ("done", "đã xong")):
         moved = await commune.press(f"tw:{ticket.id}:{status}", OFFICIAL, chat=GROUP)
@@ -256,6 +260,7 @@ async def test_a_report_with_a_photo_and_a_location_through_its_three_statuses(c
     assert to(back, CITIZEN) == [] and "chỉ đi tiếp" in texts(back)[0]
     [track] = texts(await commune.say("/theodoi", CITIZEN))
     assert f"#{ticket.id}" in track and "đã xong" in track
+    assert texts(await commune.say("/hoidap", OFFICIAL)) == ["Không có câu hỏi hay phản ánh nào đang chờ."]
 
 
 async def test_a_report_can_be_replied_to_on_its_photo_too(commune):
