@@ -29,8 +29,8 @@ from .chat import buttons, texts
 ADMIN = 42
 OFFICIAL = 43
 OFFICIAL_NAME = "Chị Lan, văn phòng"
-CITIZEN = 7
-OTHER_CITIZEN = 8
+CITIZEN = 7_123_457  # distinctive: a test can look for it in what officials read
+OTHER_CITIZEN = 8_123_458
 STRANGER = 99
 GROUP = -1001234567
 UNKNOWN_QUESTION = "giá lợn hơi bây giờ bao nhiêu?"
