@@ -30,7 +30,7 @@ from telegram.error import InvalidToken
 from telegram.ext import Application, ApplicationBuilder, BaseRateLimiter, Defaults, TypeHandler
 from telegram.request import BaseRequest, HTTPXRequest
 
-from handlers import admin, broadcast, citizen, imports, official, reports, teaching
+from handlers import admin, broadcast, citizen, imports, official, reports, teaching, tickets
 from handlers.common import SERVICES_KEY, Services, set_log_salt
 from handlers.guards import flood_guard, forwarded_command, on_error
 from handlers.inbox import Inbox
@@ -224,6 +224,7 @@ async def post_init(application: Application) -> None:
     await citizen.register_commands(application)
     await admin.register_menus(application)
     await broadcast.on_start(application)
+    await tickets.on_start(application)
 
 
 def build_application(services: Services, token: str, *, base_url: str | None = None,
@@ -251,11 +252,14 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
         builder = builder.rate_limiter(rate_limiter)
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
-    # Order matters: the flood guard (group -2) runs before anything else and can stop an update; then a
-    # command inside a forwarded message is stopped (group -1: it is not the forwarder's command); then
-    # commands before free text (handlers() lists them in that order); one error handler last.
-    application.add_handler(TypeHandler(Update, flood_guard), group=-2)
-    application.add_handler(TypeHandler(Update, forwarded_command), group=-1)
+    # Order matters: the flood guard (group -3) runs before anything else and can stop an update; then a
+    # command inside a forwarded message is stopped (group -2: it is not the forwarder's command); then what
+    # belongs to a ticket (group -1: an official's reply to a ticket's post, a citizen's report being written),
+    # which stops the update there and otherwise lets it through; then commands before free text (handlers()
+    # lists them in that order); one error handler last.
+    application.add_handler(TypeHandler(Update, flood_guard), group=-3)
+    application.add_handler(TypeHandler(Update, forwarded_command), group=-2)
+    application.add_handlers(tickets.early_handlers(), group=-1)
     # Officials' and admins' first: /capnhat's conversation must see its steps' messages before the
     # citizens' free-text handler takes every private message as a question.
     application.add_handlers(official.handlers())
@@ -266,6 +270,7 @@ def build_application(services: Services, token: str, *, base_url: str | None = 
     # Files: an announcement's ("/thongbao" in the caption) is broadcast's, above; any other private file here,
     # before the citizens' handlers, which it hands back what is not an official's spreadsheet.
     application.add_handlers(imports.handlers())
+    application.add_handlers(tickets.handlers())
     application.add_handlers(citizen.handlers())
     application.add_error_handler(on_error)
     return application

@@ -123,7 +123,8 @@ async def show_menu(application: Application, user_id: int, role: str | None) ->
 
 
 def admin_menu(lang: str) -> list[BotCommand]:
-    return [BotCommand("canbo", tr(lang, "cmd.canbo")), BotCommand("lienhe", tr(lang, "cmd.lienhe"))]
+    return [BotCommand("canbo", tr(lang, "cmd.canbo")), BotCommand("lienhe", tr(lang, "cmd.lienhe")),
+            BotCommand("nhomcanbo", tr(lang, "cmd.nhomcanbo"))]
 
 
 async def register_menus(application: Application) -> None:

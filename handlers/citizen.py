@@ -26,6 +26,7 @@ from knowledge.kb import KnowledgeBase, answer_label, render_card
 from knowledge.procedures import ProcedureCard, by_deep_link
 from knowledge.text import fold
 
+from . import tickets
 from .common import (
     acknowledge,
     button_label,
@@ -57,6 +58,8 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("huydangky", "unsubscribe", "cmd.huydangky"),
     ("thon", "village", "cmd.thon"),
     ("tomtat", "summary", "cmd.tomtat"),
+    ("phananh", "problem", "cmd.phananh"),
+    ("theodoi", "track", "cmd.theodoi"),
     ("ngonngu", "language", "cmd.ngonngu"),
 ]
 BROWSE_KINDS = {"trocap": "subsidy", "thutuc": "procedure"}
@@ -111,7 +114,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, question: s
                                   reply.kind)
     # A card, a conversation act's reply, a procedure nobody has a card for: the knowledge base words them.
     text = esc(s.kb.render(reply, lang)) if reply.kind in OWN_WORDING or reply.procedure else render_reply(reply, lang)
-    await send_html(update, context, text, keyboard(reply_buttons(reply, lang, context)))
+    # What the bot cannot answer, or a request for a person, can go to the commune's officials (a ticket).
+    rows = reply_buttons(reply, lang, context) + tickets.offer_rows(update, context, reply, question, lang)
+    await send_html(update, context, text, keyboard(rows))
 
 
 @logged("question")
@@ -200,8 +205,8 @@ async def _open_deep_link(update: Update, context: ContextTypes.DEFAULT_TYPE, pa
     if card is not None:
         await _show_card(update, context, card, lang)
         return True
-    if payload == "phananh":
-        await send_html(update, context, tr(lang, "start.report") + "\n" + esc(kb.contact(lang)))
+    if payload == "phananh":  # the report begins at once
+        await tickets.open_report_link(update, context)
         return True
     if payload.startswith("hoi_"):
         return await _open_topic(update, context, payload.removeprefix("hoi_"), lang)

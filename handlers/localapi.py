@@ -111,6 +111,9 @@ class LocalBotAPI(BaseRequest):
     async def _api_sendDocument(self, params: dict) -> dict:
         return self._message("sendDocument", params)
 
+    async def _api_sendLocation(self, params: dict) -> dict:
+        return self._message("sendLocation", params)
+
     async def _api_editMessageText(self, params: dict) -> dict:
         return self._message("editMessageText", params, message_id=int(params.get("message_id") or 0))
 

@@ -386,6 +386,7 @@ OFFICIAL_COMMANDS: list[tuple[str, str, str]] = [
     ("thongbao", "announce", "cmd.thongbao"),
     ("chuatraloi", "unanswered", "cmd.chuatraloi"),
     ("themhoidap", "addfaq", "cmd.themhoidap"),
+    ("hoidap", "tickets", "cmd.hoidap"),
 ]
 
 

@@ -22,8 +22,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger("troly.ratelimit")
 
-SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage", "forwardMessage",
-           "editMessageText", "editMessageReplyMarkup", "sendChatAction"}
+SENDING = {"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendMediaGroup", "copyMessage",
+           "forwardMessage", "editMessageText", "editMessageReplyMarkup", "sendChatAction"}
 
 
 class Window:
@@ -62,8 +62,15 @@ def retry_seconds(err: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-class StrictRateLimiter(BaseRateLimiter[int]):
-    """Overall, per-chat and per-group sliding windows; ``max_retries`` RetryAfters are waited out."""
+Leaving = Callable[[], None]
+
+
+class StrictRateLimiter(BaseRateLimiter[Leaving]):
+    """Overall, per-chat and per-group sliding windows; ``max_retries`` RetryAfters are waited out.
+
+    ``rate_limit_args`` (optional) is called once the waits are over, just before the request leaves: a ledger
+    marks a message 'sending' there (handlers/tickets.py), so a process killed while the message waits for its
+    chat's second leaves it 'pending', to be sent on the restart, instead of 'unknown' and never sent."""
 
     def __init__(self, overall_per_second: int = 30, chat_per_second: int = 1, group_per_minute: int = 20,
                  max_retries: int = 5) -> None:
@@ -92,7 +99,7 @@ class StrictRateLimiter(BaseRateLimiter[int]):
 
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
                               kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
-                              rate_limit_args: int | None) -> Any:
+                              rate_limit_args: Leaving | None) -> Any:
         limited = endpoint in SENDING
         chat_id = data.get("chat_id")
         for attempt in range(self.max_retries + 1):
@@ -102,6 +109,8 @@ class StrictRateLimiter(BaseRateLimiter[int]):
                     cells.append(await self._chat_window(int(chat_id) if str(chat_id).lstrip("-").isdigit()
                                                          else str(chat_id)).take())
                 cells.append(await self.overall.take())
+            if rate_limit_args is not None:
+                rate_limit_args()
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as err:

@@ -78,7 +78,8 @@ def _report_files(report: Report, registry: Registry) -> tuple[bytes, bytes]:
 
 @logged("/xuat")
 async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/xuat: the figures, the audit log and the taught answers as a workbook and CSVs, each with a caption."""
+    """/xuat: the figures, the audit log, the taught answers and the tickets (without chat ids) as a workbook and
+    CSVs, each with a caption."""
     if not await allowed(update, context, "xuat") or update.effective_chat is None:
         return
     lang = lang_of(update, context)
@@ -86,7 +87,8 @@ async def cmd_export(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     tz = _tz(context)
     files = await asyncio.to_thread(export_files, s.registry, s.store.figures(), s.store.audit_log(),
                                     s.store.curated(include_removed=True), s.store.names(), lang, tz,
-                                    s.clock().astimezone(ZoneInfo(tz)).date())  # openpyxl is slow: off the loop
+                                    s.clock().astimezone(ZoneInfo(tz)).date(),  # openpyxl is slow: off the loop
+                                    s.store.all_tickets())
     for file in files:
         await context.bot.send_document(update.effective_chat.id, InputFile(io.BytesIO(file.data),
                                                                             filename=file.name),

@@ -38,6 +38,7 @@ from .common import (
     tr,
     user_hash,
 )
+from .tickets import feedback_offer
 
 ASK_QUESTIONS, ASK_ANSWER, ASK_PASSAGE = range(10, 13)
 DRAFT = "teach_draft"
@@ -226,7 +227,11 @@ async def on_feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     user = update.effective_user
     s.store.record_feedback(user_hash(user.id if user else None), "", key, helpful == "1")
-    await acknowledge(update, tr(lang_of(update, context), "feedback.thanks"))
+    lang = lang_of(update, context)
+    await acknowledge(update, tr(lang, "feedback.thanks"))
+    if helpful == "0":  # the answer did not help: a person may
+        text, rows = feedback_offer(lang)
+        await send_html(update, context, text, keyboard(rows))
 
 
 def handlers() -> Sequence[BaseHandler]:

@@ -22,6 +22,7 @@ from .figures import FigureRecord
 from .i18n import DEFAULT_LANG, keys, t
 from .metrics import Metric, Progress, Registry, replace_parts
 from .text import format_number
+from .tickets import Ticket
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "dd/mm/yyyy hh:mm"
@@ -301,6 +302,21 @@ def curated_table(curated: Iterable[Mapping[str, object]], names: Mapping[int, s
     return Table(t("export.sheet_curated", lang), columns, rows)
 
 
+def tickets_table(tickets: Iterable[Ticket], lang: str, tz: str) -> Table:
+    """The citizens' questions and reports without the chat they came from: an export leaves the bot."""
+    columns = [Column(t("export.col_id", lang), 7, "int"), Column(t("export.col_ticket_kind", lang), 12),
+               Column(t("export.col_status", lang), 14), Column(t("export.col_ticket_text", lang), 60),
+               Column(t("export.col_photo", lang), 8), Column(t("export.col_latitude", lang), 11, "number"),
+               Column(t("export.col_longitude", lang), 11, "number"),
+               Column(t("export.col_created_at", lang), 17, "datetime"),
+               Column(t("export.col_updated_at", lang), 17, "datetime"),
+               Column(t("export.col_closed_at", lang), 17, "datetime")]
+    rows = [[x.id, t(f"ticket.kind.{x.kind}", lang), t(f"ticket.status.{x.status}", lang), x.text,
+             t("export.yes", lang) if x.photo else "", x.latitude, x.longitude, local(x.created_at, tz),
+             local(x.updated_at, tz), local(x.closed_at, tz)] for x in tickets]
+    return Table(t("export.sheet_tickets", lang), columns, rows)
+
+
 @dataclass(frozen=True)
 class ExportFile:
     """One file /xuat sends: its name, its bytes, and the caption that says what it holds."""
@@ -312,21 +328,22 @@ class ExportFile:
 
 def export_files(registry: Registry, figures: Sequence[FigureRecord], audit: Sequence[Mapping[str, object]],
                  curated: Sequence[Mapping[str, object]], names: Mapping[int, str], lang: str, tz: str,
-                 today: dt.date) -> list[ExportFile]:
-    """The workbook (three sheets) first, then one CSV per sheet, in the same shape."""
+                 today: dt.date, tickets: Sequence[Ticket] = ()) -> list[ExportFile]:
+    """The workbook (four sheets) first, then one CSV per sheet, in the same shape."""
     by_id = {f.id: f for f in figures}
     known = dict(names)
     for f in figures:  # the name a figure was logged under, for people no longer in the users table
         if f.user_name and f.user_id not in known:
             known[f.user_id] = f.user_name
     tables = [figures_table(registry, figures, known, lang, tz), audit_table(registry, audit, by_id, known, lang, tz),
-              curated_table(curated, known, lang, tz)]
+              curated_table(curated, known, lang, tz), tickets_table(tickets, lang, tz)]
     stamp = today.strftime("%Y-%m-%d")
     date = today.strftime("%d/%m/%Y")
-    counts = {"figures": len(figures), "audit": len(audit), "curated": len(curated)}
+    counts = {"figures": len(figures), "audit": len(audit), "curated": len(curated), "tickets": len(tickets)}
     out = [ExportFile(f"troly-xa-{stamp}.xlsx", workbook_bytes(tables),
                       t("export.caption_xlsx", lang, date=date, **counts))]
-    for stem, table, key in zip(("so-lieu", "nhat-ky", "hoi-dap"), tables,
-                                ("export.caption_figures", "export.caption_audit", "export.caption_curated")):
+    for stem, table, key in zip(("so-lieu", "nhat-ky", "hoi-dap", "phan-anh"), tables,
+                                ("export.caption_figures", "export.caption_audit", "export.caption_curated",
+                                 "export.caption_tickets")):
         out.append(ExportFile(f"{stem}-{stamp}.csv", csv_bytes(table), t(key, lang, date=date, **counts)))
     return out

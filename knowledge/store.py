@@ -24,6 +24,7 @@ from .announcements import Attachment
 from .document import Document, Figure, Passage, Target
 from .figures import FigureRecord
 from .imports import ImportOutcome, ImportRecord
+from .tickets import CLOSED, Draft, OutboxItem, Recipient, Ticket, TicketEvent
 
 SCHEMA_VERSION_KEY = "schema_version"
 # The parser's output format: bump it when document.py changes what it stores, so caches rebuild.
@@ -132,6 +133,49 @@ def _m7_inbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS inbox_undone ON inbox (state) WHERE state = 'new'")
 
 
+def _m8_tickets(db: sqlite_utils.Database) -> None:
+    """Questions handed to officials and citizens' reports (knowledge/tickets.py), what officials did with them,
+    the outbox of the messages they cause (a ledger, like ``deliveries``), and what is being written."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS tickets ("
+        " id INTEGER PRIMARY KEY, kind TEXT NOT NULL, status TEXT NOT NULL, chat_id INTEGER, lang TEXT NOT NULL,"
+        " text TEXT NOT NULL, photo TEXT, latitude REAL, longitude REAL, created_at REAL NOT NULL,"
+        " updated_at REAL NOT NULL, closed_at REAL, request TEXT NOT NULL UNIQUE)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS tickets_status ON tickets (status, created_at)")
+    db.execute("CREATE INDEX IF NOT EXISTS tickets_chat ON tickets (chat_id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_events ("
+        " id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL REFERENCES tickets (id), kind TEXT NOT NULL,"
+        " text TEXT, status TEXT, by_user INTEGER, by_name TEXT, at REAL NOT NULL, curated_id INTEGER,"
+        " request TEXT NOT NULL UNIQUE)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_outbox ("
+        " id INTEGER PRIMARY KEY, ticket_id INTEGER, event_id INTEGER, purpose TEXT NOT NULL, chat_id INTEGER,"
+        " lang TEXT NOT NULL DEFAULT 'vi', state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL"
+        " DEFAULT 0, message_id INTEGER, error TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL,"
+        " sending_at REAL, sent_at REAL, request TEXT UNIQUE)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS ticket_outbox_state ON ticket_outbox (state, id)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_posts ("
+        " chat_id INTEGER NOT NULL, message_id INTEGER NOT NULL, ticket_id INTEGER NOT NULL,"
+        " PRIMARY KEY (chat_id, message_id))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_offers ("
+        " token TEXT PRIMARY KEY, user_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, lang TEXT NOT NULL,"
+        " text TEXT NOT NULL, created_at REAL NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS ticket_drafts ("
+        " user_id INTEGER NOT NULL, chat_id INTEGER NOT NULL, kind TEXT NOT NULL, token TEXT NOT NULL,"
+        " ticket_id INTEGER, text TEXT NOT NULL DEFAULT '', photo TEXT, latitude REAL, longitude REAL,"
+        " lang TEXT NOT NULL DEFAULT 'vi', created_at REAL NOT NULL, PRIMARY KEY (user_id, chat_id))"
+    )
+
+
 def _m9_imports(db: sqlite_utils.Database) -> None:
     """Batches of figures from a spreadsheet: each confirmed batch once (its token), and the same content never
     twice (its digest); a figure keeps the day it is for (``as_of``). Announcements may go to some villages
@@ -151,7 +195,7 @@ def _m9_imports(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _m1_knowledge, _m2_users, _m3_figures, _m4_broadcasts, _m5_learning, _m6_announcement_body, _m7_inbox,
-    _m9_imports,
+    _m8_tickets, _m9_imports,
 ]
 
 
@@ -256,6 +300,14 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def delete_meta(self, key: str, by: int | None = None, action: str | None = None) -> bool:
+        """Forget one setting (audited when ``action`` names it): the configuration file's value counts again."""
+        with self.transaction():
+            cur = self.db.execute("DELETE FROM meta WHERE key = ?", [key])
+            if action:
+                self._audit(by, action, f"{key} cleared", True)
+            return cur.rowcount == 1
 
     # -- the commune's contacts, as admins set them by chat (/lienhe) --------------------------------
     # Kept in ``meta`` under "contact.<key>": a handful of short values, read over commune.yaml's.
@@ -868,6 +920,248 @@ class Store:
         for row in out:
             row["questions"] = json.loads(row["questions"])
         return out
+
+    # -- tickets: questions handed to officials, citizens' reports (knowledge/tickets.py) ----------------
+    def _rows(self, cls: type, sql: str, args: list | tuple = ()) -> list:
+        cur = self.db.execute(sql, list(args))
+        names = [d[0] for d in cur.description]
+        return [cls.from_row(names, r) for r in cur.fetchall()]
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        found = self._rows(Ticket, "SELECT * FROM tickets WHERE id = ?", [ticket_id])
+        return found[0] if found else None
+
+    def ticket_by_request(self, request: str) -> Ticket | None:
+        found = self._rows(Ticket, "SELECT * FROM tickets WHERE request = ?", [request])
+        return found[0] if found else None
+
+    def create_ticket(self, kind: str, status: str, chat_id: int, lang: str, text: str, request: str,
+                      recipients: list[Recipient], photo: str | None = None, latitude: float | None = None,
+                      longitude: float | None = None, drop_draft: tuple[int, int] | None = None,
+                      ) -> tuple[Ticket, bool]:
+        """A ticket and its posts to the officials, in one transaction: (the ticket, whether this call made
+        it). ``request`` is unique: a second press, or an update replayed after a crash, finds the first."""
+        now = time.time()
+        with self.transaction():
+            row = self.db.execute("SELECT id FROM tickets WHERE request = ?", [request]).fetchone()
+            if row:
+                return self.ticket(row[0]), False  # type: ignore[return-value]
+            cur = self.db.execute(
+                "INSERT INTO tickets (kind, status, chat_id, lang, text, photo, latitude, longitude, created_at,"
+                " updated_at, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [kind, status, chat_id, lang, text, photo, latitude, longitude, now, now, request])
+            ticket_id = int(cur.lastrowid or 0)
+            purposes = ["post"] + (["photo"] if photo else []) + (["location"] if latitude is not None else [])
+            for r in recipients:
+                for purpose in purposes:
+                    self._outbox(ticket_id, None, purpose, r.chat_id, r.lang, now)
+            if drop_draft is not None:
+                self.db.execute("DELETE FROM ticket_drafts WHERE user_id = ? AND chat_id = ?", list(drop_draft))
+            return self.ticket(ticket_id), True  # type: ignore[return-value]
+
+    def _outbox(self, ticket_id: int | None, event_id: int | None, purpose: str, chat_id: int | None, lang: str,
+                now: float, request: str | None = None) -> None:
+        self.db.execute("INSERT OR IGNORE INTO ticket_outbox (ticket_id, event_id, purpose, chat_id, lang,"
+                        " created_at, updated_at, request) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        [ticket_id, event_id, purpose, chat_id, lang, now, now, request])
+
+    def ticket_event(self, event_id: int) -> TicketEvent | None:
+        found = self._rows(TicketEvent, "SELECT * FROM ticket_events WHERE id = ?", [event_id])
+        return found[0] if found else None
+
+    def ticket_events(self, ticket_id: int) -> list[TicketEvent]:
+        return self._rows(TicketEvent, "SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY id", [ticket_id])
+
+    def add_ticket_event(self, ticket_id: int, kind: str, request: str, by_user: int | None, by_name: str | None,
+                         text: str | None = None, status: str | None = None, closes: bool = False,
+                         expect_status: str | None = None) -> tuple[TicketEvent, bool]:
+        """An official's answer or a report's new status, the ticket moved, and the message to the citizen in
+        the outbox, in one transaction: (the event, whether this call made it; ``request`` is unique, so the
+        same reply replayed after a crash, or the same button pressed twice, records nothing more)."""
+        now = time.time()
+        with self.transaction():
+            row = self.db.execute("SELECT id FROM ticket_events WHERE request = ?", [request]).fetchone()
+            if row:
+                return self.ticket_event(row[0]), False  # type: ignore[return-value]
+            ticket = self.db.execute("SELECT chat_id, lang, status FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+            if ticket is None:
+                raise LookupError(ticket_id)
+            if expect_status is not None and ticket[2] != expect_status:  # moved meanwhile (another official)
+                raise ValueError(ticket[2])
+            cur = self.db.execute(
+                "INSERT INTO ticket_events (ticket_id, kind, text, status, by_user, by_name, at, request)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [ticket_id, kind, text, status, by_user, by_name, now, request])
+            event_id = int(cur.lastrowid or 0)
+            self.db.execute(
+                "UPDATE tickets SET status = COALESCE(?, status), updated_at = ?,"
+                " closed_at = CASE WHEN ? THEN COALESCE(closed_at, ?) ELSE closed_at END WHERE id = ?",
+                [status, now, int(closes), now, ticket_id])
+            if ticket[0] is not None:
+                self._outbox(ticket_id, event_id, kind, ticket[0], ticket[1] or "vi", now)
+            self._audit(by_user, f"ticket-{kind}", f"#{ticket_id} {status or ''}".strip(), True)
+            return self.ticket_event(event_id), True  # type: ignore[return-value]
+
+    def keep_ticket_answer(self, event_id: int, questions: list[str], answer: str, by: int | None) -> int | None:
+        """An answer kept as a taught answer, once: the new curated id, or None when it was kept already."""
+        now = time.time()
+        with self.transaction():
+            row = self.db.execute("SELECT curated_id FROM ticket_events WHERE id = ? AND kind = 'answer'",
+                                  [event_id]).fetchone()
+            if row is None or row[0] is not None:
+                return None
+            cur = self.db.execute(
+                "INSERT INTO curated (questions, answer, passage_key, created_by, created_at, updated_at)"
+                " VALUES (?, ?, NULL, ?, ?, ?)", [json.dumps(questions, ensure_ascii=False), answer, by, now, now])
+            curated_id = int(cur.lastrowid or 0)
+            self.db.execute("UPDATE ticket_events SET curated_id = ? WHERE id = ?", [curated_id, event_id])
+            self._audit(by, "faq-add", f"{curated_id}: {questions[0]} (ticket answer {event_id})", True)
+            return curated_id
+
+    def open_tickets(self) -> list[Ticket]:
+        """Oldest first."""
+        marks = ", ".join("?" * len(CLOSED))
+        return self._rows(Ticket, f"SELECT * FROM tickets WHERE status NOT IN ({marks}) ORDER BY created_at, id",
+                          CLOSED)
+
+    def tickets_of_chat(self, chat_id: int, limit: int = 10) -> list[Ticket]:
+        """A chat's own tickets, newest first."""
+        return self._rows(Ticket, "SELECT * FROM tickets WHERE chat_id = ? ORDER BY id DESC LIMIT ?",
+                          [chat_id, limit])
+
+    def all_tickets(self) -> list[Ticket]:
+        return self._rows(Ticket, "SELECT * FROM tickets ORDER BY id")
+
+    def add_ticket_post(self, chat_id: int, message_id: int, ticket_id: int) -> None:
+        """A message of the bot's that stands for a ticket in an officials' chat: a reply to it answers it."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id) VALUES (?, ?, ?)",
+                            [chat_id, message_id, ticket_id])
+
+    def ticket_of_post(self, chat_id: int, message_id: int) -> int | None:
+        row = self.db.execute("SELECT ticket_id FROM ticket_posts WHERE chat_id = ? AND message_id = ?",
+                              [chat_id, message_id]).fetchone()
+        return row[0] if row else None
+
+    # the outbox: one worker sends it; 'sending' is committed before the call (the crash marker)
+    def outbox_pending(self, limit: int = 50) -> list[OutboxItem]:
+        return self._rows(OutboxItem, "SELECT * FROM ticket_outbox WHERE state = 'pending'"
+                          " ORDER BY attempts, id LIMIT ?", [limit])
+
+    def outbox_item(self, item_id: int) -> OutboxItem | None:
+        found = self._rows(OutboxItem, "SELECT * FROM ticket_outbox WHERE id = ?", [item_id])
+        return found[0] if found else None
+
+    def outbox_mark(self, item_id: int, state: str, message_id: int | None = None, error: str | None = None,
+                    attempt: bool = False) -> None:
+        now = time.time()
+        with self.transaction():
+            self.db.execute(
+                "UPDATE ticket_outbox SET state = ?, message_id = COALESCE(?, message_id), error = ?,"
+                " attempts = attempts + ?, updated_at = ?,"
+                " sending_at = CASE WHEN ? = 'sending' THEN ? ELSE sending_at END,"
+                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END WHERE id = ?",
+                [state, message_id, error, int(attempt), now, state, now, state, now, item_id])
+            if state == "sent" and message_id is not None:
+                row = self.db.execute("SELECT ticket_id, chat_id, purpose FROM ticket_outbox WHERE id = ?",
+                                      [item_id]).fetchone()
+                if row and row[0] is not None and row[2] in ("post", "photo", "location"):
+                    self.db.execute("INSERT OR REPLACE INTO ticket_posts (chat_id, message_id, ticket_id)"
+                                    " VALUES (?, ?, ?)", [row[1], message_id, row[0]])
+
+    def outbox_recover(self, again: tuple[str, ...] = ()) -> tuple[int, int]:
+        """At start-up: rows 'sending' when the process died may or may not have arrived (Telegram has no
+        idempotency key). Those whose purpose is in ``again`` (a post to the officials: a second copy is
+        harmless, a lost one leaves a question unseen) go back to 'pending'; the others (what a citizen
+        receives) become 'unknown', never sent again. Returns (sent again, unknown)."""
+        now = time.time()
+        with self.transaction():
+            marks = ", ".join("?" * len(again)) or "NULL"
+            resent = self.db.execute(f"UPDATE ticket_outbox SET state = 'pending', updated_at = ? WHERE state ="
+                                     f" 'sending' AND purpose IN ({marks})", [now, *again]).rowcount
+            unknown = self.db.execute("UPDATE ticket_outbox SET state = 'unknown', updated_at = ? WHERE state ="
+                                      " 'sending'", [now]).rowcount
+            return resent, unknown
+
+    def outbox_counts(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT state, COUNT(*) FROM ticket_outbox GROUP BY state").fetchall()}
+
+    def outbox_of_ticket(self, ticket_id: int) -> list[OutboxItem]:
+        return self._rows(OutboxItem, "SELECT * FROM ticket_outbox WHERE ticket_id = ? ORDER BY id", [ticket_id])
+
+    def queue_digest(self, day: str, recipients: list[Recipient]) -> bool:
+        """The officials' daily count of open tickets, once a day (its request is the day and the chat)."""
+        now = time.time()
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM ticket_outbox WHERE request LIKE ?", [f"digest:{day}:%"]).fetchone():
+                return False
+            for r in recipients:
+                self._outbox(None, None, "digest", r.chat_id, r.lang, now, request=f"digest:{day}:{r.chat_id}")
+            return True
+
+    # "Gửi câu hỏi cho cán bộ xã" under a reply: the question kept under the button's token until pressed
+    def open_offer(self, token: str, user_id: int, chat_id: int, lang: str, text: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT INTO ticket_offers (token, user_id, chat_id, lang, text, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)", [token, user_id, chat_id, lang, text, time.time()])
+
+    def drop_offer(self, token: str) -> None:
+        """Once the question is a ticket, the offer's copy of it goes."""
+        with self.transaction():
+            self.db.execute("DELETE FROM ticket_offers WHERE token = ?", [token])
+
+    def offer(self, token: str) -> tuple[int, int, str, str] | None:
+        """(the asker, their chat, the language, the question) kept under an offer's button."""
+        row = self.db.execute("SELECT user_id, chat_id, lang, text FROM ticket_offers WHERE token = ?",
+                              [token]).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    # what someone is writing: a report, a question after "Gửi câu hỏi cho cán bộ xã", an official's answer
+    def draft(self, user_id: int, chat_id: int) -> Draft | None:
+        found = self._rows(Draft, "SELECT * FROM ticket_drafts WHERE user_id = ? AND chat_id = ?", [user_id, chat_id])
+        return found[0] if found else None
+
+    def put_draft(self, user_id: int, chat_id: int, kind: str, token: str, lang: str, text: str = "",
+                  ticket_id: int | None = None) -> None:
+        """Begin a draft (one per person and chat: a new one replaces the last)."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO ticket_drafts (user_id, chat_id, kind, token, ticket_id, text,"
+                            " lang, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            [user_id, chat_id, kind, token, ticket_id, text, lang, time.time()])
+
+    def add_to_draft(self, user_id: int, chat_id: int, text: str | None = None, photo: str | None = None,
+                     latitude: float | None = None, longitude: float | None = None, limit: int = 2000) -> Draft | None:
+        with self.transaction():
+            if text:
+                self.db.execute("UPDATE ticket_drafts SET text = substr(CASE WHEN text = '' THEN ? ELSE"
+                                " text || char(10) || ? END, 1, ?) WHERE user_id = ? AND chat_id = ?",
+                                [text, text, limit, user_id, chat_id])
+            if photo:
+                self.db.execute("UPDATE ticket_drafts SET photo = ? WHERE user_id = ? AND chat_id = ?",
+                                [photo, user_id, chat_id])
+            if latitude is not None:
+                self.db.execute("UPDATE ticket_drafts SET latitude = ?, longitude = ? WHERE user_id = ? AND"
+                                " chat_id = ?", [latitude, longitude, user_id, chat_id])
+        return self.draft(user_id, chat_id)
+
+    def drop_draft(self, user_id: int, chat_id: int) -> bool:
+        with self.transaction():
+            cur = self.db.execute("DELETE FROM ticket_drafts WHERE user_id = ? AND chat_id = ?", [user_id, chat_id])
+            return cur.rowcount == 1
+
+    def forget_ticket_chats(self, closed_before: float, stale_before: float) -> int:
+        """Privacy: closed tickets older than the limit lose their chat (the ticket, the outbox rows, the posts
+        of nobody's chat stay); drafts and offers not sent within a day are dropped. Returns the tickets
+        forgotten."""
+        with self.transaction():
+            cur = self.db.execute("UPDATE tickets SET chat_id = NULL WHERE chat_id IS NOT NULL AND closed_at IS NOT"
+                                  " NULL AND closed_at < ?", [closed_before])
+            forgotten = cur.rowcount
+            self.db.execute("UPDATE ticket_outbox SET chat_id = NULL WHERE purpose IN ('answer', 'status') AND"
+                            " ticket_id IN (SELECT id FROM tickets WHERE chat_id IS NULL)")
+            self.db.execute("DELETE FROM ticket_drafts WHERE created_at < ?", [stale_before])
+            self.db.execute("DELETE FROM ticket_offers WHERE created_at < ?", [stale_before])
+            return forgotten
 
     # -- backup ----------------------------------------------------------------------------------
     def backup(self, dest: str | Path) -> None:

@@ -93,6 +93,7 @@ class Call:
     error: str | None = None  # the description of an error answer ("Bad Request: …"), else None
     files: dict[str, tuple[str | None, bytes]] = field(default_factory=dict)  # part name → (filename, bytes)
     at: float = 0.0  # time.monotonic() when the answer was ready
+    wall: float = 0.0  # time.time() then: compared with times the bot keeps in its database
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" if len(repr(v)) <= 100 else f"{k}={repr(v)[:99]}…"
@@ -183,6 +184,11 @@ class FakeBotAPI:
         self._commands: dict[tuple[str, str], list[Any]] = {}  # (scope JSON, language code) → commands
         self._closing = False
         self.errors: list[BaseException] = []  # the server's own failures (never the bot's bad requests)
+        # Faults a test sets: ``fail(method, params)`` may return an ApiError to answer instead (a 500 before
+        # anything is sent); ``hold(method, params)`` may return seconds to wait, after the call is handled and
+        # recorded, before answering (a message that arrived, whose answer the bot is still waiting for).
+        self.fail: Callable[[str, dict[str, Any]], ApiError | None] | None = None
+        self.hold: Callable[[str, dict[str, Any]], float] | None = None
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -318,7 +324,8 @@ class FakeBotAPI:
     def _record(self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]],
                 result: Any, error: str | None) -> None:
         with self._changed:
-            self._calls.append(Call(len(self._calls), method, params, result, error, files, time.monotonic()))
+            self._calls.append(Call(len(self._calls), method, params, result, error, files, time.monotonic(),
+                                    time.time()))
             self._changed.notify_all()
 
     def dispatch(self, method: str, params: dict[str, Any], files: dict[str, tuple[str | None, bytes]]) -> Any:
@@ -326,11 +333,17 @@ class FakeBotAPI:
         canonical = _METHODS.get(method.lower(), method)
         handler = getattr(self, f"_api_{canonical}", None)
         try:
+            fault = self.fail(canonical, params) if self.fail is not None else None
+            if fault is not None:
+                raise fault
             result = handler(params) if handler is not None else True
         except ApiError as err:
             self._record(canonical, params, files, None, err.description)
             raise
         self._record(canonical, params, files, result, None)
+        wait = self.hold(canonical, params) if self.hold is not None else 0.0
+        if wait:
+            time.sleep(wait)  # this request's thread only: the server goes on answering the others
         return result
 
     def _me_short(self) -> dict[str, Any]:
@@ -429,6 +442,12 @@ class FakeBotAPI:
 
     def _api_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._send_media(params, "document", {"file_id": "d1", "file_unique_id": "d1"})
+
+    def _api_sendLocation(self, params: dict[str, Any]) -> dict[str, Any]:
+        lat, lon = params.get("latitude"), params.get("longitude")
+        if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+            raise ApiError(400, "Bad Request: wrong latitude or longitude")
+        return self._new_message(params, location={"latitude": lat, "longitude": lon})
 
     def _edited(self, params: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any] | bool:
         if params.get("inline_message_id"):

@@ -549,9 +549,9 @@ async def test_export_is_a_workbook_and_csvs_a_person_can_keep(staffed):
     files = uploads(calls)
     stamp = staffed.services.clock().astimezone(TZ).strftime("%Y-%m-%d")
     assert sorted(files) == sorted([f"troly-xa-{stamp}.xlsx", f"so-lieu-{stamp}.csv", f"nhat-ky-{stamp}.csv",
-                                    f"hoi-dap-{stamp}.csv"])
+                                    f"hoi-dap-{stamp}.csv", f"phan-anh-{stamp}.csv"])
     documents = [c for c in calls if c["method"] == "sendDocument"]
-    assert len(documents) == 4 and all(c["caption"] for c in documents)
+    assert len(documents) == 5 and all(c["caption"] for c in documents)
     assert "2 lần ghi số liệu" in documents[0]["caption"]  # the workbook first, saying what it holds
     figures = {f.request: f for f in staffed.store.figures()}
     audit = staffed.store.audit_log()
@@ -580,7 +580,7 @@ async def test_export_is_a_workbook_and_csvs_a_person_can_keep(staffed):
     assert {r["Người"] for r in log if r["Mã người dùng"] == str(OFFICIAL)} == {"Nguyễn Văn A"}
 
     book = workbook(named(files, "troly-xa-", ".xlsx"))
-    assert book.sheetnames == ["Số liệu", "Nhật ký", "Hỏi đáp"]
+    assert book.sheetnames == ["Số liệu", "Nhật ký", "Hỏi đáp", "Phản ánh – câu hỏi"]
     for sheet in book:  # a bold, frozen header row with filters, and columns wide enough to read
         assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
         assert all(cell.font.b for cell in sheet[1])
@@ -605,7 +605,8 @@ async def test_the_export_speaks_english_to_an_english_speaker(staffed):
     files = uploads(await staffed.say("/xuat", OFFICIAL))
     header, [row] = csv_header_and_rows(named(files, "so-lieu-", ".csv"))
     assert header[:4] == ["No.", "Logged at", "Target", "Village"] and row["Target"] == "Trồng rừng mới"
-    assert workbook(named(files, "troly-xa-", ".xlsx")).sheetnames == ["Figures", "Audit log", "Taught answers"]
+    assert workbook(named(files, "troly-xa-", ".xlsx")).sheetnames == ["Figures", "Audit log", "Taught answers",
+                                                                                  "Questions and reports"]
 
 
 async def test_progress_is_a_short_text_and_a_png_chart_for_everyone(staffed):
