@@ -88,6 +88,9 @@ class Tally:
         return (f"{self.n:5d}  in {pct(self.in_right, self.in_scope)}  oos {pct(self.oos_right, self.oos)}  "
                 f"conf.wrong {pct(self.confident_wrong, self.n)}  weakest: {weak}")
 
+    def by_style(self) -> str:
+        return "  ".join(f"{style} {100 * right / total:.1f}" for style, (right, total) in sorted(self.styles.items()))
+
 
 def norm(text: object) -> str:
     return " ".join(unicodedata.normalize("NFC", str(text or "")).lower().split())
@@ -188,6 +191,7 @@ def main() -> int:
     print()
     for group, tally in totals.items():
         print(f"{group:9s} {'ALL':45s} engine {tally.row()}")
+        print(f"{'':55s} styles {tally.by_style()}")
         if group in bm25_totals:
             print(f"{'':55s} bm25   {bm25_totals[group].row()}")
     return 0

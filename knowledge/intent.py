@@ -47,8 +47,8 @@ _ACTIONS = re.compile(r"\b(?:lam (?:giay|so|the|ho so|thu tuc|can cuoc|cmnd)|dan
 # Also why it is so ("vì sao còn ít"), when a thing was done, and which resolution or circular says so.
 _PLAN_CUES = re.compile(r"\b(?:20\d\d|nam (?:nay|qua|ngoai|truoc)|ket qua|tinh hinh|chi tieu|ke hoach|ty le|dat duoc"
                         r"|thuc hien duoc|truong hop|so luong|tong so|vi sao|tai sao|do sao|nguyen nhan|han che"
-                        r"|kho khan|ngay nao|nghi quyet|thong tu|nghi dinh|chi thi|how many|how much|rate|target|why"
-                        r"|circular|decree|resolution)\b")
+                        r"|kho khan|ngay nao|nghi quyet|thong tu|nghi dinh|chi thi|mo hinh|how many|how much|rate"
+                        r"|target|why|circular|decree|resolution)\b")
 # Asking at all: a question word, a "?", a request ("muốn", "xin", "cho hỏi"), an either-or ("ra xã hay lên
 # huyện"), or a question's last particle ("nộp ở xã à", "được không").
 _QUESTION = re.compile(r"\?|\b(?:gi|nao|dau|sao|ai|khong|ko|k|chua|the nao|ra sao|kieu gi|muon|xin|cho hoi|phai|hay"

@@ -154,8 +154,12 @@ class KnowledgeBase:
         self.speller = Speller(self.index.vocabulary, accented, self.index.bigrams, self.index.pairs,
                               lexicon.stopwords, self.index.count_run)
         # A curated question per passage, to offer as a suggestion that is known to be answerable.
-        self.faq_questions = {e.passage.key: e.questions[0] for e in faq if e.passage is not None}
-        self.faq_by_question = {e.questions[0]: e for e in faq}
+        self._faq_by_passage = {e.passage.key: e for e in faq if e.passage is not None}
+        # Every way a curated entry is asked finds it (a suggestion button may carry its English question).
+        self.faq_by_question = {q: e for e in faq for q in reversed(e.questions)}
+        # Its question as an English reply suggests it: the first English one it has, else its first.
+        self._faq_english = {e.id: next((q for q in e.questions if lexicon.is_english(tokens(q))), e.questions[0])
+                             for e in faq}
         self._faq_by_id = {e.id: e for e in faq}
         self._faq_folded = [fold(e.questions[0]) for e in faq]
         # A question asked exactly as a curated or taught one was written gets that answer, whatever the
@@ -236,7 +240,7 @@ class KnowledgeBase:
         if contact is not None:  # "giờ làm việc của xã", "gặp ai để làm sổ đỏ": the office, not a plan quote
             return contact
         if intent.kind == "procedure":
-            return self._procedure_reply(intent.text, intent, english)
+            return self._procedure_reply(intent, english)
         question = intent.text
         reply, query, hits = self._decide(question)
         live = self.live.progress(question, query.years) if self.live is not None else None
@@ -248,15 +252,13 @@ class KnowledgeBase:
                 reply.kind = "unknown"
         return reply
 
-    def _procedure_reply(self, question: str, intent: Intent, english: bool) -> Reply:
-        """A procedure question: its card, or a curated procedure answer of the plan; never a statistic."""
+    def _procedure_reply(self, intent: Intent, english: bool) -> Reply:
+        """A procedure question: its card, or an honest "no card" with the contact; never the plan, whose
+        sentences about a procedure are statistics of it ("cấp giấy xác nhận tình trạng hôn nhân 22 trường
+        hợp"), curated ones included."""
         if intent.card is not None:
             return Reply(found=True, kind="procedure", card_id=intent.card.id, asks=intent.asks,
                          source=_card_source(intent.card), score=1.0, english=english)
-        reply, _, _ = self._decide(question)
-        curated = self._faq_by_id.get(reply.faq_id or "")
-        if reply.found and curated is not None and curated.kind == "procedure":
-            return reply
         return Reply(found=False, kind="unknown", procedure=True, english=english)
 
     def card(self, card_id: str | None) -> ProcedureCard | None:
@@ -413,19 +415,22 @@ class KnowledgeBase:
     def suggest(self, query: Query, hits: list[Hit], limit: int = 3) -> list[str]:
         """Up to ``limit`` curated questions near this one, each checked to be answerable: first those whose
         passage scored, then the curated questions most like it."""
+        def asked(entry: FaqEntry) -> str:  # in the asker's language where the entry has it
+            return self._faq_english[entry.id] if query.english else entry.questions[0]
+
         candidates: list[str] = []
         for hit in hits:
             p = hit.segment.passage
-            entry = self._faq_by_id.get(p.key[4:]) if p.kind == "faq" else None
-            question = entry.questions[0] if entry else (self.faq_questions.get(p.key)
-                                                         or self.faq_questions.get(p.cited_by or ""))
+            entry = self._faq_by_id.get(p.key[4:]) if p.kind == "faq" else (
+                self._faq_by_passage.get(p.key) or self._faq_by_passage.get(p.cited_by or ""))
+            question = asked(entry) if entry else None
             if question and question not in candidates:
                 candidates.append(question)
         folded = fold(query.text)
         if folded.strip():
             ranked = process.extract(folded, self._faq_folded, scorer=fuzz.token_set_ratio, limit=8,
                                      score_cutoff=55)
-            candidates.extend(self.faq[i].questions[0] for _, _, i in ranked)
+            candidates.extend(asked(self.faq[i]) for _, _, i in ranked)
         out: list[str] = []
         for question in candidates[: limit * 2]:  # each check is a whole answer: a bounded few
             if question not in out and fold(question) != folded and self._answerable(question):

@@ -1,12 +1,15 @@
-"""The answering policy: the numbers that decide whether to answer, as data fitted on training questions.
+"""The answering policy: every number of ranking and deciding, as data fitted on training questions.
 
-The rules (``answer.choose``) say which sentence would answer and whether it holds the kind of answer
-asked. Whether to *say* it is a bet: a wrong confident answer costs more trust than an honest "I don't
-know". So the last word is a logistic model over what the scorer already knows of the question and its
-best sentences (``Evidence``), fitted by ``bench/fit_policy.py`` on the *train* split and stored in
-``data/policy.yaml``; its output is the probability that the answer is right, calibrated on those
-questions, and it answers only above ``answer_min``. Refitting after a change is one command; the file
-is committed, so the bot needs no fitting to run.
+``data/policy.yaml`` holds it in sections, each a record here: ``rank`` (``Ranking``: how the question's
+words and the cues that separate neighbours weigh, ``knowledge.index`` and ``knowledge.rank``), ``choose``
+(``Choice``: the rules' thresholds, ``knowledge.decide``), ``decide`` (``Policy``: the last word), ``route``
+(``RouteSettings``: the first stage's). The rules say which sentence would answer and whether it holds the
+kind of answer asked. Whether to *say* it is a bet: a wrong confident answer costs more trust than an honest
+"I don't know". So the last word is a logistic model over what the scorer already knows of the question and
+its best sentences (``Evidence``); its output is the probability that the answer is right, calibrated on
+the training questions, and it answers only above ``answer_min``. ``bench/fit_policy.py`` fits them on the
+*train* split (``--rank`` for ``rank`` and ``choose`` too); refitting after a change is one command, and
+the file is committed, so the bot needs no fitting to run.
 """
 
 from __future__ import annotations

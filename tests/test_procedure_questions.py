@@ -31,15 +31,11 @@ STYLES = ("formal", "nodiacritics", "colloquial", "typo", "abbrev", "english")
 # while building that; the odd half was not: 48 → 57 of its 75 right, statistics included.)
 RIGHT_CARD_FLOOR = 0.70
 
-# Rule (a) fails on these of the 120 procedure questions (16 when the set was written, 6 now): each gets
+# Rule (a) fails on these of the 120 procedure questions (16 when the set was written, 2 now): each gets
 # kind "answer", a figure or sentence quoted from the plan, instead of a card or an honest "no card".
 # strict: a fix shows up as XPASS.
 ANSWERED_WITH_PLAN = frozenset({
-    "My father passed away, how do I register his death?",
-    "What documents do we need to register our marriage?",
     "How can a poor household get a loan from the Social Policy Bank?",
-    "KN quyết định hành chính của chủ tịch UBND xã, thời hiệu bao lâu",
-    "em ở xa không về được, có cách nào làm giấy tờ qua mạng không",
     "Can I submit applications online, and how?",
 })
 PLAN_XFAIL = pytest.mark.xfail(

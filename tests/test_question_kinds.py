@@ -129,3 +129,11 @@ def test_one_figure_for_both_is_not_the_figure_of_one_set_apart(plan):
     # the plan's 2024 target is "giảm tỷ lệ hộ nghèo, cận nghèo 10,84%": one figure for both
     reply = plan.ask("chỉ tiêu tỷ lệ hộ nghèo năm 2024, không gộp cận nghèo")
     assert "10,84" not in plan.render(reply) or not reply.found
+
+
+@pytest.mark.parametrize("said, offset", [("năm rồi", -1), ("năm vừa rồi", -1), ("năm kia", -2), ("năm sau", 0),
+                                          ("sang năm", 0), ("năm ngoái", -1)])
+def test_relative_years_as_people_say_them(plan, said, offset):
+    """"năm rồi" is last year, as "năm ngoái" is; "sang năm" the plan's year, as "năm tới" is."""
+    query = plan.understand(f"đàn trâu {said} có bao nhiêu con")
+    assert query.years == {plan.plan_year + offset}
