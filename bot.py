@@ -42,6 +42,7 @@ from knowledge.i18n import t
 from knowledge.kb import DEFAULT_SOURCE, SOURCE_FORMATS, BuildReport, KnowledgeBase, UnreadableSource
 from knowledge.lexicon import DATA_DIR
 from knowledge.metrics import LiveFigures, Registry
+from knowledge.periods import Calendar
 from knowledge.store import NotOurDatabase, Store
 from knowledge.summary import parse_time
 
@@ -158,7 +159,9 @@ def reply_json(kb: KnowledgeBase, question: str) -> dict:
 def cmd_ask(args: argparse.Namespace) -> int:
     kb, store = open_kb(sources_from_env(args.source))
     kb.teach(store.curated())
-    kb.live = LiveFigures(Registry.load(data_dir()), lambda key: store.figures(key, include_undone=False))
+    registry = Registry.load(data_dir())
+    registry.calendar = Calendar.lenient(kb.commune)  # the reporting year as /baocao reckons it
+    kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
     if args.jsonl:
         sys.stdin.reconfigure(errors="replace")  # bytes that are not UTF-8 become U+FFFD, not a crash
         for line in sys.stdin:
@@ -280,9 +283,12 @@ def open_services(sources: list[Path]) -> Services:
     kb, store = open_kb(sources)
     kb.teach(store.curated())
     registry = Registry.load(data_dir())
-    kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False))
-    return Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids(),
-                    summary_time=parse_time(os.environ.get("DAILY_SUMMARY_TIME", "07:00")))
+    registry.calendar = Calendar.lenient(kb.commune)  # the reporting year as /baocao reckons it
+    services = Services(kb=kb, store=store, registry=registry, admin_ids=admin_ids(),
+                        summary_time=parse_time(os.environ.get("DAILY_SUMMARY_TIME", "07:00")))
+    kb.live = LiveFigures(registry, lambda key: store.figures(key, include_undone=False),
+                          lambda: services.clock().timestamp())
+    return services
 
 
 def log_salt(token: str) -> str:

@@ -9,7 +9,6 @@ restart, or the same figures sent in another file, nothing is written again.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import io
 import secrets
 from collections.abc import Sequence
@@ -18,7 +17,6 @@ from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from knowledge.figures import FigureRecord
 from knowledge.i18n import t
 from knowledge.imports import (
     MAX_BYTES,
@@ -108,17 +106,12 @@ async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if not fresh:
         await send_html(update, context, tr(lang, "import.all_imported", count=len(batch.accepted)))
         return
-    fresh = mark_stale(s.registry, fresh, lambda key: s.store.figures(key, include_undone=False), _day_of)
+    fresh = mark_stale(s.registry, fresh, lambda key: s.store.figures(key, include_undone=False))
     token = secrets.token_hex(8)
     s.store.open_pending(token, user.id, {"import": {"file": name, "digest": batch.digest,
                                                      "refused": len(batch.refused), "rows": batch.to_payload(fresh)}})
     rows = [[(tr(lang, "update.confirm"), f"im:{token}"), (tr(lang, "update.cancel"), f"ix:{token}")]]
     await send_html(update, context, _preview(update, context, batch, fresh, name), keyboard(rows))
-
-
-def _day_of(figure: FigureRecord) -> str:
-    """The day a logged figure is for: its own (an imported row's), else the local day it was logged."""
-    return figure.as_of or dt.datetime.fromtimestamp(figure.created_at, TZ).date().isoformat()
 
 
 def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, batch: Batch, fresh: list[ImportRow],

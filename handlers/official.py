@@ -115,10 +115,10 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, parsed: P
 
     change = None
     if metric.kind == "status":
-        after = preview_progress(s.registry, parsed, figures_of(metric.key))
+        after = preview_progress(s.registry, parsed, figures_of(metric.key), s.store.clock())
         lines = [tr(lang, "update.preview", metric=metric.name, value=parsed.status or "", village=village)]
     else:
-        change = plan_change(s.registry, parsed, figures_of)
+        change = plan_change(s.registry, parsed, figures_of, s.store.clock())  # stamped as the store will
         if change.problem:
             await send_html(update, context, tr(lang, change.problem, metric=metric.name) + "\n"
                             + tr(lang, "update.usage"))
@@ -263,7 +263,8 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
     name = user.full_name if owner == user.id else s.store.name_of(owner)
     _, wrote = s.store.confirm_figure(token, name)  # committed before anything is said
     metric = s.registry.get(payload["metric"])
-    progress = s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False)) if metric else None
+    progress = (s.registry.current(metric, lambda key: s.store.figures(key, include_undone=False), s.clock())
+                if metric else None)
     key = "update.saved" if wrote else "update.already_saved"
     await send_html(update, context, tr(lang, key) + ("\n" + esc(describe(progress)) if progress else ""), edit=True)
 

@@ -100,10 +100,15 @@ async def cmd_progress(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """/tiendo: the targets with a figure and their share, how many have none yet, and the chart."""
     lang = lang_of(update, context)
     s = services(context)
-    progresses = [s.registry.current(m, lambda key: s.store.figures(key, include_undone=False))
+    now = s.clock()
+    year = s.registry.year_of(now)  # a cumulative figure counts in the reporting year today is in, as /baocao's
+    progresses = [s.registry.current(m, lambda key: s.store.figures(key, include_undone=False), now)
                   for m in s.registry.metrics]
     lines, missing = progress_lines(progresses, lang)
-    text = [tr(lang, "progress.title", year=s.registry.year or "")]
+    today = now.astimezone(ZoneInfo(year.tz)).date()
+    text = [tr(lang, "progress.title", year=s.registry.year or ""),
+            tr(lang, "progress.year", year=year.year, start=year.start.strftime("%d/%m/%Y"),
+               today=today.strftime("%d/%m/%Y"))]
     text += [esc(line) for line in lines] or [tr(lang, "progress.nothing_yet")]
     if missing and lines:
         text.append(tr(lang, "progress.missing", count=missing))

@@ -70,7 +70,7 @@ class ImportRow:
     raw: str
     unusual: bool = False  # far above the target: shown in the preview, written if confirmed
     fingerprint: str = ""  # its content and how many equal rows come before it (see _fingerprinted)
-    stale: bool = False  # a level older than the figure logged for it: it would replace a newer one
+    stale: bool = False  # a level older than the figure logged for it: kept as history, not the current value
 
 
 @dataclass(frozen=True)
@@ -263,9 +263,15 @@ def _fingerprinted(rows: list[ImportRow]) -> list[ImportRow]:
 
 
 def mark_stale(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str], list[FigureRecord]],
-               day_of: Callable[[FigureRecord], str]) -> list[ImportRow]:
+               day_of: Callable[[FigureRecord], str] | None = None) -> list[ImportRow]:
     """Rows of a level (a herd, a rate, a status: not what adds up) dated before the figure already logged for
-    the same metric and village: once written, the older figure would stand as the current one."""
+    the same metric and village: written, they are history; the newer figure stays the current one (a level
+    is its latest figure by the day it is of, ``Registry.standing``). ``day_of``: a logged figure's ISO day
+    (by default the registry's, ``Registry.day_of``)."""
+    if day_of is None:
+        def day_of(f: FigureRecord) -> str:
+            return registry.day_of(f).isoformat()
+
     latest: dict[tuple[str, str | None], str] = {}
     out = []
     for r in rows:
@@ -289,7 +295,7 @@ def outlook(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str
     for n, r in enumerate(rows):
         pending.setdefault(r.metric, []).insert(0, FigureRecord(
             id=(1 << 62) + n, metric=r.metric, value=r.value, status=r.status, unit=r.unit, village=r.village,
-            raw=r.raw, user_id=0, user_name=None, created_at=now))
+            raw=r.raw, user_id=0, user_name=None, created_at=now, as_of=r.day))
 
     def with_batch(key: str) -> list[FigureRecord]:
         return pending.get(key, []) + figures_of(key)
@@ -299,7 +305,7 @@ def outlook(registry: Registry, rows: list[ImportRow], figures_of: Callable[[str
     wholes = {registry.get(k).part_of for k in touched if registry.get(k) and registry.get(k).part_of}  # type: ignore[union-attr]
     for metric in registry.metrics:
         if metric.key in touched or metric.key in wholes:
-            out.append((metric.name, len(pending.get(metric.key, [])), registry.current(metric, with_batch)))
+            out.append((metric.name, len(pending.get(metric.key, [])), registry.current(metric, with_batch, now)))
     return out
 
 

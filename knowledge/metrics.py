@@ -9,17 +9,20 @@ from the target. Nothing here touches Telegram or SQL; the store keeps the figur
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
 
 from .figures import FigureRecord
 from .lexicon import DATA_DIR, load_yaml
+from .periods import DEFAULT_TZ, Calendar, Period
 from .text import AmbiguousNumber, fold, format_number, parse_number
 
 STATUSES = {"dat": "đạt", "chua dat": "chưa đạt", "dang thuc hien": "đang thực hiện", "khong dat": "chưa đạt",
@@ -129,6 +132,7 @@ class Progress:
     updates: int
     by_village: dict[str, float]
     from_parts: bool = False  # the value is the sum of the parts' figures (a part was logged after the whole)
+    latest: tuple[dt.date, float] | None = None  # its newest figure's (day it is of, when it was written)
 
     @property
     def percent(self) -> float | None:
@@ -158,10 +162,12 @@ class Progress:
 class Registry:
     """The metrics of a plan and the commune's villages."""
 
-    def __init__(self, metrics: list[Metric], villages: list[str], year: int | None = None) -> None:
+    def __init__(self, metrics: list[Metric], villages: list[str], year: int | None = None,
+                 calendar: Calendar | None = None) -> None:
         self.metrics = metrics
         self.villages = villages
-        self.year = year
+        self.year = year  # the plan's year (its targets'), not the reporting year a figure counts in
+        self.calendar = calendar or Calendar()  # the commune's reporting periods (commune.yaml's report_cutoff)
         self._by_key = {m.key: m for m in metrics}
         self._names: list[str] = []
         self._owners: list[Metric] = []
@@ -190,7 +196,8 @@ class Registry:
             m.aliases = [str(a) for a in m.aliases or []]
             m.unit = str(m.unit or "")
             m.parts = [str(p) for p in m.parts or []]
-        return cls(metrics, [str(v) for v in commune.get("villages") or []], raw.get("year"))
+        return cls(metrics, [str(v) for v in commune.get("villages") or []], raw.get("year"),
+                   Calendar.lenient(commune))
 
     def get(self, key: str) -> Metric | None:
         return self._by_key.get(key)
@@ -199,11 +206,63 @@ class Registry:
         """The metric's key and its parts' keys: the figures its progress is read from."""
         return [metric.key, *metric.parts]
 
-    def current(self, metric: Metric, figures_of: Callable[[str], list[FigureRecord]]) -> Progress:
-        """Where ``metric`` stands, its parts' figures included (``figures_of(key)``: a metric's figures)."""
-        figures = [f for key in self.keys_of(metric) for f in figures_of(key)]
-        figures.sort(key=lambda f: (f.created_at, f.id), reverse=True)
-        return self.progress(metric, figures)
+    @property
+    def tz(self) -> str:
+        return self.calendar.tz
+
+    def year_of(self, when: float | dt.datetime | dt.date | None = None) -> Period:
+        """The reporting year ``when`` (a timestamp, a time or a local day; default now) falls in: the one place
+        that decides it, by the commune's calendar (with a cut-off on the 14th, 20 December is next year's).
+        /tiendo, the live answers, the summary and /baocao all count a cumulative figure from its first day."""
+        if when is None:
+            when = time.time()
+        if isinstance(when, int | float):
+            when = dt.datetime.fromtimestamp(when, ZoneInfo(self.tz))
+        if isinstance(when, dt.datetime):
+            when = when.astimezone(ZoneInfo(self.tz)).date()
+        return self.calendar.containing("year", when)
+
+    def day_of(self, figure: FigureRecord) -> dt.date:
+        """The day a figure is OF: its own (an imported row's ``as_of``), else the local day it was logged."""
+        return figure_day(figure, self.tz)
+
+    def order(self, figure: FigureRecord) -> tuple[dt.date, float, int]:
+        """How figures follow one another: by the day they are of, then in write order."""
+        return figure_day(figure, self.tz), figure.created_at, figure.id
+
+    def standing(self, metric: Metric, figures_of: Callable[[str], list[FigureRecord]],
+                 until: dt.date | None = None, since: dt.date | None = None) -> Progress:
+        """Where ``metric`` stood at the end of day ``until`` (None: everything logged), its parts included: the
+        one rule behind /tiendo, the live answers, the daily summary and /baocao. A figure counts by the day it
+        is of (``as_of``, else the day it was logged); a level is its newest figure by that day (ties: write
+        order); a cumulative figure adds up only what falls in the reporting year, from ``since``."""
+        return self.progress(metric, self.counted([f for key in self.keys_of(metric) for f in figures_of(key)],
+                                                  until, since))
+
+    def counted(self, figures: Iterable[FigureRecord], until: dt.date | None = None,
+                since: dt.date | None = None) -> list[FigureRecord]:
+        """The live figures that count at the end of day ``until`` (a cumulative metric's: from ``since`` on),
+        newest first by ``order``: what ``standing`` reads."""
+        out = []
+        for f in figures:
+            if not f.live:
+                continue
+            day = figure_day(f, self.tz)
+            if until is not None and day > until:
+                continue
+            owner = self._by_key.get(f.metric)
+            if since is not None and owner is not None and owner.cumulative and day < since:
+                continue
+            out.append(f)
+        out.sort(key=self.order, reverse=True)
+        return out
+
+    def current(self, metric: Metric, figures_of: Callable[[str], list[FigureRecord]],
+                now: float | dt.datetime | dt.date | None = None) -> Progress:
+        """Where ``metric`` stands now (``figures_of(key)``: a metric's figures): every level figure logged, and
+        a cumulative metric's figures of the reporting year ``now`` is in (last December's planting is not
+        this year's)."""
+        return self.standing(metric, figures_of, None, self.year_of(now).year_start)
 
     # -- finding -----------------------------------------------------------------------------------
     def find(self, text: str, limit: int = 4) -> list[Metric]:
@@ -444,25 +503,28 @@ class Registry:
 
     # -- progress ----------------------------------------------------------------------------------
     def progress(self, metric: Metric, figures: list[FigureRecord]) -> Progress:
-        """The metric's current figure from the log (newest first; undone figures left out).
+        """The metric's current figure from ``figures``, already chosen and ordered newest first (``order``;
+        ``standing`` does both); undone figures left out.
 
         A whole with parts (the herd: trâu + bò + ngựa + dê) is recomputed once a part is logged after the
         whole's own latest figure: the sum of each part's current figure, its baseline where it has none."""
         if metric.parts:
             whole = self.progress(replace_parts(metric), figures)
             parts = [(p, self.progress(p, figures)) for p in (self.get(k) for k in metric.parts) if p is not None]
-            newest = max((pr.updated_at for _, pr in parts if pr.updated_at is not None), default=None)
-            if newest is not None and (whole.updated_at is None or newest > whole.updated_at):
+            newest = max((pr for _, pr in parts if pr.latest is not None), key=lambda pr: pr.latest,  # type: ignore[arg-type, return-value]
+                         default=None)
+            if newest is not None and (whole.latest is None or newest.latest > whole.latest):  # type: ignore[operator]
                 values = [pr.value if pr.value is not None else p.baseline for p, pr in parts]
                 if all(v is not None for v in values):
-                    return Progress(metric, float(sum(values)), None, newest,  # type: ignore[arg-type]
-                                    whole.updates + sum(pr.updates for _, pr in parts), {}, from_parts=True)
+                    return Progress(metric, float(sum(values)), None, newest.updated_at,  # type: ignore[arg-type]
+                                    whole.updates + sum(pr.updates for _, pr in parts), {}, from_parts=True,
+                                    latest=newest.latest)
             return whole
         live = [f for f in figures if f.live and f.metric == metric.key]
         if metric.kind == "status":
             latest = live[0] if live else None
             return Progress(metric, None, latest.status if latest else None, latest.created_at if latest else None,
-                            len(live), {})
+                            len(live), {}, latest=self._when(latest) if latest else None)
         if not live:
             return Progress(metric, None, None, None, 0, {})
         by_village: dict[str, float] = {}
@@ -476,12 +538,16 @@ class Registry:
             for f in live:  # newest first: the first figure per village is its current one
                 if f.village and f.village not in by_village:
                     by_village[f.village] = float(f.value or 0)
-            if commune is not None and (not by_village or commune.created_at >= max(
-                    f.created_at for f in live if f.village)):
+            if commune is not None and (not by_village or self._when(commune) >= max(
+                    self._when(f) for f in live if f.village)):
                 value = float(commune.value or 0)
             else:
                 value = sum(by_village.values())
-        return Progress(metric, value, None, live[0].created_at, len(live), by_village)
+        return Progress(metric, value, None, live[0].created_at, len(live), by_village, latest=self._when(live[0]))
+
+    def _when(self, figure: FigureRecord) -> tuple[dt.date, float]:
+        """A figure's place in time: the day it is of, then when it was written (a tie on both: the whole wins)."""
+        return figure_day(figure, self.tz), figure.created_at
 
 
 @dataclass
@@ -522,7 +588,8 @@ def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], 
             fetched[key] = asked(key)
         return fetched[key]
 
-    current = registry.current(metric, figures_of)
+    moment = time.time() if now is None else now
+    current = registry.current(metric, figures_of, moment)
     typed = parsed.value
     if metric.cumulative:
         stored = -typed if parsed.op == "sub" else typed
@@ -545,20 +612,40 @@ def plan_change(registry: Registry, parsed: Parsed, figures_of: Callable[[str], 
     stored = round(stored, DECIMALS)
     if (metric.cumulative and after < 0) or (not metric.cumulative and stored < 0):
         return Change(stored, before, after, current, problem="update.below_zero")
-    pending = _pending(parsed, stored, None, time.time() if now is None else now)
+    pending = _pending(parsed, stored, None, moment)
 
     def with_pending(key: str) -> list[FigureRecord]:
         return [pending, *figures_of(key)] if key == metric.key else figures_of(key)
 
-    progress = registry.current(metric, with_pending)
+    progress = registry.current(metric, with_pending, moment)
     if metric.cumulative or parsed.village is None:
         after = progress.value if progress.value is not None else after
     whole_metric = registry.get(metric.part_of) if metric.part_of else None
-    whole = registry.current(whole_metric, with_pending) if whole_metric else None
+    whole = registry.current(whole_metric, with_pending, moment) if whole_metric else None
     reference = before if before is not None else (None if parsed.village else metric.baseline)
     jump = (not metric.cumulative and reference is not None and reference > 0
             and abs(after - reference) > JUMP_MARGIN * reference)
     return Change(stored, before, round(after, DECIMALS), progress, whole, jump, reference)
+
+
+def figure_day(figure: FigureRecord, tz: str = DEFAULT_TZ) -> dt.date:
+    """The day a figure is OF: its own (an imported row's ``as_of``), else the local day it was logged."""
+    if figure.as_of:
+        try:
+            return dt.date.fromisoformat(str(figure.as_of)[:10])
+        except ValueError:
+            pass
+    return dt.datetime.fromtimestamp(figure.created_at, _zone(tz)).date()
+
+
+_ZONES: dict[str, ZoneInfo] = {}
+
+
+def _zone(tz: str) -> ZoneInfo:
+    zone = _ZONES.get(tz)
+    if zone is None:
+        zone = _ZONES[tz] = ZoneInfo(tz)
+    return zone
 
 
 def replace_parts(metric: Metric) -> Metric:
@@ -590,10 +677,14 @@ def describe(progress: Progress) -> str:
     return f"{m.name}: {current} → {percent} % chỉ tiêu {target}"
 
 
-def preview_progress(registry: Registry, parsed: Parsed, figures: list[FigureRecord]) -> Progress:
-    """Where the metric would stand once this update is written."""
-    assert parsed.metric is not None
-    return registry.progress(parsed.metric, [_pending(parsed, parsed.value, parsed.status, time.time()), *figures])
+def preview_progress(registry: Registry, parsed: Parsed, figures: list[FigureRecord],
+                     now: float | None = None) -> Progress:
+    """Where the metric would stand once this update is written (``figures``: the metric's own)."""
+    metric = parsed.metric
+    assert metric is not None
+    moment = time.time() if now is None else now
+    pending = _pending(parsed, parsed.value, parsed.status, moment)
+    return registry.current(metric, lambda key: [pending, *figures] if key == metric.key else [], moment)
 
 
 def _pending(parsed: Parsed, value: float | None, status: str | None, at: float) -> FigureRecord:
@@ -668,9 +759,11 @@ class LiveFigures:
     2023"), not one asking for the target (the plan answers that too), and only once a figure is logged.
     """
 
-    def __init__(self, registry: Registry, figures: Callable[[str], list[FigureRecord]]) -> None:
+    def __init__(self, registry: Registry, figures: Callable[[str], list[FigureRecord]],
+                 clock: Callable[[], float] = time.time) -> None:
         self.registry = registry
         self.figures = figures
+        self.clock = clock  # "now", whose reporting year a cumulative figure counts in
         self._names = sorted(((fold(n), m) for m in registry.metrics for n in [m.name, *m.aliases]),
                              key=lambda x: -len(x[0]))
 
@@ -692,5 +785,5 @@ class LiveFigures:
         metric = self.match(question, years)
         if metric is None:
             return None
-        progress = self.registry.current(metric, self.figures)
+        progress = self.registry.current(metric, self.figures, self.clock())
         return progress if progress.updates else None

@@ -120,6 +120,15 @@ class Calendar:
         day = _day(raw)
         return cls(dict.fromkeys(KINDS, day), tz)
 
+    @classmethod
+    def lenient(cls, commune: Mapping[str, object] | None) -> Calendar:
+        """As ``from_config``, but a mistaken ``report_cutoff`` falls back to calendar periods (the progress
+        figures must go on; /baocao says what is wrong with the file)."""
+        try:
+            return cls.from_config(commune)
+        except (ValueError, TypeError):
+            return cls({}, str((commune or {}).get("timezone") or DEFAULT_TZ))
+
     def period(self, kind: str, number: int, year: int) -> Period:
         span = SPAN[kind]
         last_month = number * span

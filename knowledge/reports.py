@@ -148,23 +148,20 @@ def build_report(registry: Registry, figures: Sequence[FigureRecord], period: Pe
                  fields: Mapping[int, str], lang: str = "vi", now: dt.datetime | None = None) -> Report:
     """Every tracked metric as it stood at the end of ``period``, grouped by the plan's fields (``fields``: a
     target's number → its field); ``figures`` the whole log, undone figures included (they are left out)."""
-    start, end = period.bounds()
-    year_start, _ = period.year_bounds()
-
-    def counts(f: FigureRecord) -> bool:
-        if not f.live or f.created_at >= end:
-            return False
-        metric = registry.get(f.metric)
-        return metric is not None and (not metric.cumulative or f.created_at >= year_start)
-
-    standing = sorted((f for f in figures if counts(f)), key=lambda f: (f.created_at, f.id), reverse=True)
-    entries = tuple(sorted((f for f in figures if f.live and start <= f.created_at < end and registry.get(f.metric)),
-                           key=lambda f: (f.created_at, f.id)))
+    # Each figure counts by the day it is OF (an imported row's own date, else the day it was logged), by the
+    # one rule /tiendo and the live answers read too (Registry.standing): a level as it stood at the cut-off, a
+    # cumulative figure over the reporting year to then.
+    by_metric: dict[str, list[FigureRecord]] = {}
+    for f in figures:
+        if f.live and registry.get(f.metric) is not None:
+            by_metric.setdefault(f.metric, []).append(f)
+    entries = tuple(sorted((f for fs in by_metric.values() for f in fs
+                            if period.start <= registry.day_of(f) <= period.end), key=registry.order))
     groups: dict[str, list[Line]] = {}
     for metric in registry.metrics:
         keys = set(registry.keys_of(metric))
-        progress = registry.progress(metric, standing)
-        own = [f for f in standing if f.metric in keys]
+        progress = registry.standing(metric, lambda key: by_metric.get(key, []), period.end, period.year_start)
+        own = registry.counted([f for key in keys for f in by_metric.get(key, [])], period.end, period.year_start)
         during = [f for f in entries if f.metric in keys]
         if metric.cumulative:
             in_period = sum(float(f.value or 0) for f in during) if during else None

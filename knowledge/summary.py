@@ -44,23 +44,24 @@ class Summary:
 def build_summary(registry: Registry, day: dt.date, recent: list[FigureRecord],
                   figures_of: dict[str, list[FigureRecord]],
                   announcements: list[str], top: int = 3) -> Summary:
-    """Figures logged in the last day (with where each metric now stands), the targets furthest behind the
-    share of the year gone by, and the day's announcements."""
+    """Figures logged in the last day (with where each metric now stands: ``Registry.current``, a cumulative
+    figure over the reporting year ``day`` is in), the targets furthest behind the share of that year gone by,
+    and the day's announcements."""
     summary = Summary(day=day, announcements=announcements)
     def of(key: str) -> list[FigureRecord]:
         return figures_of.get(key, [])
 
+    year = registry.year_of(day)  # the reporting year: what adds up counts from its first day
     for row in recent:
         metric = registry.get(row.metric)
         if metric is not None:
-            summary.new_figures.append((row, registry.current(metric, of)))
-    start = dt.date(day.year, 1, 1)
-    share = 100.0 * ((day - start).days + 1) / ((dt.date(day.year + 1, 1, 1) - start).days)
+            summary.new_figures.append((row, registry.current(metric, of, day)))
+    share = 100.0 * ((day - year.start).days + 1) / ((year.end - year.start).days + 1)
     behind: list[Behind] = []
     for metric in registry.metrics:
         if metric.kind != "number" or not metric.target:
             continue
-        progress = registry.current(metric, of)
+        progress = registry.current(metric, of, day)
         if progress.percent is None or progress.met:
             continue
         # a level (a herd, a rate under its ceiling) should be where the target says all year; what adds up

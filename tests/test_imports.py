@@ -382,12 +382,14 @@ async def test_the_file_sent_again_with_its_refused_rows_fixed_writes_only_those
     assert figures(desk) == 502
 
 
-async def test_a_level_dated_before_the_figure_already_logged_is_flagged(desk):
+async def test_a_level_dated_before_the_figure_already_logged_is_kept_as_history(desk):
     _, confirm, _ = preview(await send_file(desk, workbook([["Đàn lợn", 610, "con", None, "04/03/2024"]])))
     await desk.press(confirm, OFFICIAL)
     text, _, _ = preview(await send_file(desk, workbook([["Đàn lợn", 600, "con", None, "01/03/2024"],
                                                           ["Trồng rừng mới", 1, "ha", None, "01/03/2024"]])))
-    assert "⚠️ Dòng 2: ngày cũ hơn số đã ghi" in text, "a cumulative figure (row 3) is never stale"
+    assert ("Dòng 2: ngày cũ hơn số đã ghi cho chỉ số (và thôn) đó; sẽ được lưu làm số liệu lịch sử, không thay đổi"
+            " số hiện tại.") in text, "a cumulative figure (row 3) is never stale"
+    assert "Đàn lợn: 610 con" in text, text  # the 4 March figure stays the current one
 
 
 async def test_an_english_speaking_official_gets_english_headers_and_they_are_read_back(desk):

@@ -23,6 +23,7 @@ from handlers.localapi import LocalBotAPI, Sent, callback_update, message_update
 from handlers.official import TZ, when
 from knowledge.kb import KnowledgeBase
 from knowledge.metrics import LiveFigures, Registry
+from knowledge.periods import Calendar
 from knowledge.store import Store
 
 from .chat import buttons, texts
@@ -57,7 +58,9 @@ class Desk:
         self.api = RecordingAPI()
         self.store = Store(db)
         self.registry = Registry.load()
-        kb.live = LiveFigures(self.registry, lambda key: self.store.figures(key, include_undone=False))
+        self.registry.calendar = Calendar.lenient(kb.commune)  # as bot.open_services wires it
+        kb.live = LiveFigures(self.registry, lambda key: self.store.figures(key, include_undone=False),
+                              lambda: self.services.clock().timestamp())
         self.services = Services(kb=kb, store=self.store, registry=self.registry, admin_ids=frozenset({ADMIN}),
                                  flood_limit=10**9)
         self.app = bot.build_application(self.services, "0:test", request=self.api)
@@ -611,7 +614,10 @@ async def test_the_export_speaks_english_to_an_english_speaker(staffed):
 
 async def test_progress_is_a_short_text_and_a_png_chart_for_everyone(staffed):
     [text, no_chart] = texts(await staffed.say("/tiendo", CITIZEN))
-    assert text.split("\n") == ["<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>",
+    today = staffed.services.clock().astimezone(TZ).date()
+    year = f"<i>Năm báo cáo {today.year}: số cộng dồn trong năm (như diện tích trồng rừng) tính từ 01/01/{today.year}" \
+        f" đến {today:%d/%m/%Y}.</i>"
+    assert text.split("\n") == ["<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>", year,
                                 "Chưa có chỉ tiêu nào được cập nhật số liệu."]
     assert not staffed.api.sent("sendPhoto") and "biểu đồ" in no_chart  # nothing logged: a sentence, no chart
     await staffed.log("trong rung 12,5 ha", OFFICIAL)
@@ -621,7 +627,7 @@ async def test_progress_is_a_short_text_and_a_png_chart_for_everyone(staffed):
     [text] = texts(calls)
     targets = len([m for m in staffed.registry.metrics if not m.part_of])
     assert text.split("\n") == [
-        "<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>",
+        "<b>Tiến độ thực hiện các chỉ tiêu năm 2024</b>", year,
         "• Trồng rừng mới: 12,5 / 50 ha — 25 %",
         "• Tỷ lệ hộ nghèo, cận nghèo: 15 % — chưa đạt, trên mức trần 11,47 % (càng thấp càng tốt); mới giảm được "
         "67 % mức cần giảm",
