@@ -49,23 +49,32 @@ def _score(index: Index, seg: Segment, q: Query, total: float) -> Hit:
     # and the plan's title.
     ctx, prev, title = seg.context, set(seg.prev.split()), seg.title_words
     near = (tokset, ctx, prev, title)
+    partial, context_weight = r.partial_match, r.context_weight
     for slot in q.slots:
         best = 0.0
+        phrase = slot.compound or bool(slot.accents)
         for k, alt in enumerate(slot.alts):
-            if slot.compound or slot.accents:
+            if phrase:
                 m = _phrase_match(alt, toks, near, pairs, r)
                 if m and slot.accents and not all(_said(seg, a) for a in slot.accents):
                     m *= r.collision_factor  # "tự ý" is not "khai tử": same letters, other words
-                best = max(best, m)
-                continue
-            in_text = sum(t in tokset for t in alt) / len(alt)
-            in_ctx = sum(t in tokset or t in ctx or t in prev or t in title for t in alt) / len(alt)
-            m = in_text if in_text >= r.partial_match else 0.0
-            if in_ctx >= r.partial_match:
-                m = max(m, r.context_weight * in_ctx)
-            if m and k == 0 and slot.accented and not _said(seg, slot.accented):
+            elif len(alt) == 1:  # most words: in the sentence, around it, or not there
+                t = alt[0]
+                m = 1.0 if t in tokset else (context_weight if t in ctx or t in prev or t in title else 0.0)
+                if partial > 1.0:
+                    m = context_weight if m else 0.0
+                elif context_weight > 1.0 and m:
+                    m = context_weight
+            else:
+                in_text = sum(t in tokset for t in alt) / len(alt)
+                in_ctx = sum(t in tokset or t in ctx or t in prev or t in title for t in alt) / len(alt)
+                m = in_text if in_text >= partial else 0.0
+                if in_ctx >= partial:
+                    m = max(m, context_weight * in_ctx)
+            if m and k == 0 and not phrase and slot.accented and not _said(seg, slot.accented):
                 m *= r.collision_factor  # same letters, another word: "để" for "dê"
-            best = max(best, m)
+            if m > best:
+                best = m
         matched += slot.weight * best
     coverage = matched / total
     if seg.own:  # a curated question: it must not ask about more than the question does
