@@ -61,8 +61,8 @@ def _score(index: Index, seg: Segment, q: Query, total: float) -> Hit:
             elif len(alt) == 1:  # most words: in the sentence, around it, or not there
                 t = alt[0]
                 m = 1.0 if t in tokset else (context_weight if t in ctx or t in prev or t in title else 0.0)
-                if partial > 1.0:
-                    m = context_weight if m else 0.0
+                if partial > 1.0:  # (a share of one word is 0 or 1: nothing reaches it)
+                    m = 0.0
                 elif context_weight > 1.0 and m:
                     m = context_weight
             else:
