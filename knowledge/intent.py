@@ -78,7 +78,7 @@ class Intent:
 
 
 def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, data_dir: Path = DATA_DIR,
-               expand: Callable[[list[str]], list[str]] | None = None) -> Intent:
+               expand: Callable[[list[str]], list[str]] | None = None, english: bool = False) -> Intent:
     """The first stage of answering: which kind of knowledge may answer this message.
 
     A procedure question is one that asks how ("giấy tờ gì", "ở đâu", "làm sao") — or one that names a
@@ -97,7 +97,8 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
         words = expand(words)
     strong = bool(_PROCEDURE_CUES.search(folded))
     weak_cue = bool(_WEAK_CUES.search(folded))
-    card = best_card(folded, cards, route.procedure_match) or named_card(words, cards, route.card_cover)
+    card = best_card(folded, cards, route.procedure_match) or named_card(words, cards, route.card_cover,
+                                                                          ordered=not english)
     weak = weak_cue and (card is not None or bool(_ACTIONS.search(folded)))
     asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
     counting = bool(_COUNTS.search(folded)) and not _PROCEDURE_CUES.search(folded.replace("ho so", ""))
@@ -142,7 +143,8 @@ def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> Proc
     return owners[near[found[2]]] if found else None
 
 
-def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> ProcedureCard | None:
+def named_card(words: list[str], cards: list[ProcedureCard], cover: float,
+               ordered: bool = True) -> ProcedureCard | None:
     """The card one of whose names the question says, with a word or two between or left out ("đăng ký khai
     sinh cho con", "ĐK tạm trú", "hưu trí xã hội"): each word of a name weighed by how few cards use it, so a
     name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do, and the
@@ -151,13 +153,13 @@ def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> Pr
     names, by_word = _card_names(tuple(cards))
     at: dict[str, list[int]] = {}
     for i, w in enumerate(words):
-        at.setdefault(w, []).append(i)
+        at.setdefault(_singular(w), []).append(i)
     best: dict[str, tuple[float, ProcedureCard]] = {}
     for n in sorted({n for w in at for n in by_word.get(w, ())}):  # the names that share a word with it
         name, card, weights, total = names[n]
         if sum(w for t, w in zip(name, weights) if t in at) < cover * total:
             continue  # not even its words, in any order: the common case, and the cheap test
-        said = _said_together(name, at)
+        said = _said_together(name, at) if ordered else {t for t in name if t in at}
         share = sum(w for t, w in zip(name, weights) if t in said) / total
         if share >= cover and share * len(name) > best.get(card.id, (0.0, card))[0]:
             best[card.id] = (share * len(name), card)
@@ -165,6 +167,11 @@ def named_card(words: list[str], cards: list[ProcedureCard], cover: float) -> Pr
     if not ranked or (len(ranked) > 1 and ranked[1][0] >= ranked[0][0]):
         return None
     return ranked[0][1]
+
+
+def _singular(word: str) -> str:
+    """"households" → "household", for English names and questions; a folded Vietnamese word never ends in s."""
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def _said_together(name: tuple[str, ...], at: dict[str, list[int]]) -> set[str]:
@@ -189,7 +196,7 @@ _Name = tuple[tuple[str, ...], ProcedureCard, tuple[float, ...], float]
 def _card_names(cards: tuple[ProcedureCard, ...]) -> tuple[list[_Name], dict[str, list[int]]]:
     """Every card's names of two words or more, as words, each word weighed log(cards / cards that use it),
     with the names' total weight; and, by word, the names that have it."""
-    named = [(tuple(tokens(key)), card) for card in cards for key in sorted(card.match_keys())
+    named = [(tuple(_singular(w) for w in tokens(key)), card) for card in cards for key in sorted(card.match_keys())
              if len(tokens(key)) >= 2]
     cards_with = Counter(w for w, _ in {(w, card.id) for name, card in named for w in name})
     idf = {w: math.log((len(cards) + 1) / k) for w, k in cards_with.items()}

@@ -231,8 +231,9 @@ class KnowledgeBase:
 
         First what the message is (``knowledge.intent``): a greeting or a request for a person gets its short
         reply, a procedure question its card; only a question for the plan goes on to retrieval."""
-        intent = understand_intent(question, self.cards, self.route, self.data_dir, self.lexicon.expand_abbreviations)
         english = self.lexicon.is_english(tokens(question))
+        intent = understand_intent(question, self.cards, self.route, self.data_dir, self.lexicon.expand_abbreviations,
+                                   english)
         if intent.kind == "act":
             return Reply(found=False, kind="handoff" if intent.handoff else "smalltalk", act=intent.act,
                          english=english)

@@ -53,10 +53,11 @@ class Source:
 
 @dataclass(frozen=True)
 class EnglishSummary:
-    """The card in one line of English, for users who chose English."""
+    """The card in one line of English, for users who chose English, and how English speakers name it."""
 
     title: str
     summary: str
+    aliases: tuple[str, ...] = ()  # "register a birth", "birth certificate": found in an English question
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,8 @@ class ProcedureCard:
         return f"thutuc_{self.slug}"
 
     def match_keys(self) -> frozenset[str]:
-        """Folded names the card is known by (title, aliases, English title): exact-lookup keys."""
-        names = (self.title, *self.aliases, self.english.title)
+        """Folded names the card is known by (title, aliases, English title and aliases): exact-lookup keys."""
+        names = (self.title, *self.aliases, self.english.title, *self.english.aliases)
         return frozenset(key for key in map(fold, names) if key)
 
 
@@ -258,9 +259,11 @@ def _date(value: Any, where: str) -> dt.date:
 
 
 def _english(value: Any, where: str) -> EnglishSummary:
-    if not isinstance(value, dict) or set(value) != {"title", "summary"}:
-        raise ProcedureFileError(f"{where}: 'english' must have exactly 'title' and 'summary'")
-    return EnglishSummary(title=_text(value, "title", where), summary=_text(value, "summary", where))
+    if not isinstance(value, dict) or not {"title", "summary"} <= set(value) <= {"title", "summary", "aliases"}:
+        raise ProcedureFileError(f"{where}: 'english' must have 'title' and 'summary' (and may have 'aliases')")
+    aliases = _texts(value, "aliases", where) if "aliases" in value else ()
+    return EnglishSummary(title=_text(value, "title", where), summary=_text(value, "summary", where),
+                          aliases=aliases)
 
 
 def _check_unique_slugs(cards: list[ProcedureCard]) -> None:
