@@ -16,6 +16,9 @@ from pathlib import Path
 from .pdftext import repair
 from .text import fold, superscript_digits
 
+# The section a document's header and signature stand under: our label, not the document's words (an English
+# reply says it in English, answer_label).
+META_SECTION = "Thông tin văn bản"
 SUPERSCRIPT = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FOOTNOTE_START = re.compile(rf"^([{SUPERSCRIPT}]+)\s*(.*)$")
 # A footnote marker: superscript digits, except ² ³ written as the unit of metres (68.000m², 680 m³).
@@ -590,7 +593,7 @@ def _meta_passages(reader: _Reader) -> list[Passage]:
     """Who signed it and when: asked about, but answered from the header and signature, not the body."""
     meta = reader.meta
     out: list[Passage] = []
-    common = {"section": "Thông tin văn bản", "path": ["Thông tin văn bản"], "kind": "meta", "stance": "meta",
+    common = {"section": META_SECTION, "path": [META_SECTION], "kind": "meta", "stance": "meta",
               "doc": reader.name}
     if "signer" in meta:
         position = meta.get("signer_position", "")

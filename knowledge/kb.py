@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from .answer import Reply, quote_for, source_of, what_of
 from .decide import choose, evidence
-from .document import Document, Passage, parse_file, parse_text
+from .document import META_SECTION, Document, Passage, parse_file, parse_text
 from .docx import OpcError, docx_to_text
 from .faq import FaqEntry, as_passage, load_faq, taught_entry
 from .i18n import t
@@ -364,6 +364,8 @@ class KnowledgeBase:
         not a sentence of its body that mentions another resolution's number. With several documents loaded,
         only when the question names one kind that a single document is."""
         folded = fold(query.text)
+        if query.english:  # "the report", "this resolution": the kind of document, in the documents' words
+            folded = _DOC_KINDS_EN.sub(lambda m: _KIND_OF_EN[m.group(1)], folded)
         # "ký" (signed), not the "kỳ" of "nhiệm kỳ", "học kỳ": with diacritics as typed, else not after those
         marked = normalize(query.text) != fold(query.text)
         signer = bool(re.search(r"\bký\b|\bsigned\b|\bsigner\b", normalize(query.text)) if marked else
@@ -374,7 +376,7 @@ class KnowledgeBase:
             return None  # "nghị quyết số 01-NQ/TU …", "căn cứ quyết định nào": another document
         kinds = "|".join(_DOC_KINDS)
         named = re.search(rf"\b({kinds})(?: (?:nay|do))?\b", folded)  # the first kind of document it names
-        this = re.search(rf"\b(?:(?:{kinds}|van ban) nay|this (?:plan|report|resolution|document))\b", folded)
+        this = re.search(rf"\b(?:(?:{kinds}|van ban) nay|this (?:{kinds}|document))\b", folded)
         if not (this or (named and signer)):  # "kế hoạch này số mấy", "ai ký báo cáo"
             return None
         mine = [d for d in self.documents if (named and named.group(1) == _doc_kind(d.title)) or
@@ -627,7 +629,8 @@ _ROLE_WORDS = {
 
 def answer_label(reply: Reply, lang: str) -> str:
     """What an answer is and where it comes from: "Kết quả năm 2023 · Nguồn: Mục 2.4. …"."""
-    source = t("answer.source", lang, source=reply.source)
+    said = t("answer.document_details", lang) if reply.source == META_SECTION else reply.source
+    source = t("answer.source", lang, source=said)
     if reply.what is None:
         return source
     what = t(f"what.{reply.what}" + ("" if reply.year else "_any"), lang, year=reply.year)
@@ -716,6 +719,12 @@ def _places_named(documents: list[Document]) -> set[str]:
 
 _DOC_KINDS = ("ke hoach", "bao cao", "nghi quyet", "quyet dinh", "to trinh", "chuong trinh", "thong bao", "cong van",
               "ket luan", "chi thi")
+# The same kinds as an English question names them ("who signed the report"): read as the Vietnamese kind.
+_DOC_KINDS_EN = re.compile(r"\b(plan|report|resolution|decision|submission|programme|program|notice|conclusion"
+                           r"|directive)s?\b")
+_KIND_OF_EN = {"plan": "ke hoach", "report": "bao cao", "resolution": "nghi quyet", "decision": "quyet dinh",
+               "submission": "to trinh", "programme": "chuong trinh", "program": "chuong trinh",
+               "notice": "thong bao", "conclusion": "ket luan", "directive": "chi thi"}
 
 
 def _doc_kind(title: str) -> str | None:

@@ -288,7 +288,15 @@ class Lexicon:
     def is_english(self, toks: list[str]) -> bool:
         """English when several English function words appear and no Vietnamese-only letters do."""
         hits = {t for t in toks if t in self.stopwords_en and t not in self.stopwords}
-        return len(hits) >= 2
+        if len(hits) >= 2:
+            return True
+        # A short question with one such word ("Who signed the monthly report?": "the" is also "thế"): English
+        # when nearly every word is an English word the glossary or the stop words know.
+        words = [t for t in toks if t.isalpha()]
+        if len(words) < 3 or not hits:
+            return False
+        english = sum(t in self.stopwords_en or (t,) in self.glossary for t in words)
+        return english >= ENGLISH_SHARE * len(words)
 
     def counter_of(self, phrase: tuple[str, ...]) -> Counter_ | None:
         for c in self.counters:
@@ -344,6 +352,7 @@ def _replace(toks: list[str], table: dict[tuple[str, ...], tuple[str, ...]]):
     return out, done
 
 
+ENGLISH_SHARE = 0.8  # of a short question's words, English ones, for it to be read as English
 RUNS_COUNTED = 12  # an initialism's likeliest runs of words, counted in the documents
 RUN_MIN = 3  # ... and how often its run must be written
 

@@ -137,3 +137,11 @@ def test_relative_years_as_people_say_them(plan, said, offset):
     """"năm rồi" is last year, as "năm ngoái" is; "sang năm" the plan's year, as "năm tới" is."""
     query = plan.understand(f"đàn trâu {said} có bao nhiêu con")
     assert query.years == {plan.plan_year + offset}
+
+
+def test_an_english_question_about_the_document_gets_its_signature_in_english(report):
+    """"Who signed the report": the kind of document named in English; the source says what it is in English."""
+    reply = report.ask("Who signed the February 2026 monthly report?")
+    text = report.render(reply, "en")
+    assert reply.found and "Nguyễn Đăng Quang" in text
+    assert "the document's header and signature" in text and "Thông tin văn bản" not in text
