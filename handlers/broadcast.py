@@ -44,6 +44,7 @@ from .common import (
     keyboard,
     lang_of,
     logged,
+    pending_press,
     send_html,
     services,
     split_html,
@@ -444,21 +445,12 @@ async def _announce(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
 
 @logged("/thongbao:button")
 async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if query is None or not query.data:
+    press = await pending_press(update, context, "announcement", "update.expired")
+    if press is None:
         return
-    await acknowledge(update)
-    kind, _, token = query.data.partition(":")
+    kind, token, owner, payload, state = press.kind, press.token, press.owner, press.payload, press.state
     lang = lang_of(update, context)
     s = services(context)
-    pending = s.store.pending(token)
-    if pending is None:
-        await send_html(update, context, tr(lang, "update.expired"))
-        return
-    owner, payload, state = pending
-    if "announcement" not in payload:  # a figure's token pressed as an announcement's
-        await invalid_button(update, context)
-        return
     if not await may_press(update, context, f"thongbao:{'cancel' if kind == 'ax' else 'confirm'}", owner):
         return
     if kind == "ax":  # after Gửi (a double tap, a stale keyboard) it is too late to cancel: say so

@@ -210,3 +210,35 @@ def button_label(text: str, limit: int = 60) -> str:
 def tr(lang: str, key: str, **values: object) -> str:
     """A locale string, HTML-escaped values filled in."""
     return t(key, lang, **{k: esc(v) for k, v in values.items()})
+
+
+@dataclass(frozen=True)
+class Press:
+    """A press of a pending request's Xác nhận or Hủy: the button's kind, the request's token, who made the
+    request, what it holds and its state (``Store.pending``)."""
+
+    kind: str
+    token: str
+    owner: int
+    payload: dict
+    state: str
+
+
+async def pending_press(update: Update, context: ContextTypes.DEFAULT_TYPE, holds: str,
+                        expired_key: str) -> Press | None:
+    """The request a confirm or cancel button stands for, the press acknowledged; None, with the reason said,
+    when it has expired or is another kind's request (``holds``: the payload key its own kind writes)."""
+    query = update.callback_query
+    if query is None or not query.data:
+        return None
+    await acknowledge(update)
+    kind, _, token = query.data.partition(":")
+    pending = services(context).store.pending(token)
+    if pending is None:
+        await send_html(update, context, tr(lang_of(update, context), expired_key))
+        return None
+    owner, payload, state = pending
+    if holds not in payload:  # another kind's token pressed as this kind's
+        await invalid_button(update, context)
+        return None
+    return Press(kind, token, owner, payload, state)

@@ -36,7 +36,7 @@ from knowledge.text import format_number
 
 from . import citizen
 from .auth import allowed, may_press, may_still_write, role
-from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr
+from .common import esc, keyboard, lang_of, logged, pending_press, send_html, services, tr
 from .official import TZ, when
 
 SHOWN_REFUSALS = 60  # refused rows listed in the preview; the rest are counted
@@ -155,22 +155,15 @@ def _refusals(lang: str, batch: Batch) -> list[str]:
 @logged("xlsx:button")
 async def on_import_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The preview's Xác nhận (write the batch, once) and Hủy."""
-    query = update.callback_query
     user = update.effective_user
-    if query is None or not query.data or user is None:
+    if user is None:
         return
-    await acknowledge(update)
-    kind, _, token = query.data.partition(":")
+    press = await pending_press(update, context, "import", "import.expired")
+    if press is None:
+        return
+    kind, token, owner, state = press.kind, press.token, press.owner, press.state
     lang = lang_of(update, context)
     s = services(context)
-    pending = s.store.pending(token)
-    if pending is None:
-        await send_html(update, context, tr(lang, "import.expired"))
-        return
-    owner, payload, state = pending
-    if "import" not in payload:  # another kind's token pressed as an import's
-        await invalid_button(update, context)
-        return
     action = "import:cancel" if kind == "ix" else "import:confirm"
     if not await may_press(update, context, action, owner):
         return
