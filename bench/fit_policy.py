@@ -4,9 +4,9 @@ With ``--rank``, first the ranking and the rules' numbers (``rank`` and ``choose
 and ``Choice``): a coordinate search that tries each number a step up and a step down, with every training
 question asked again, and keeps a change only when right answers minus ``WRONG_COST`` times confidently wrong
 ones go up by at least ``MIN_GAIN`` (a question or so: what one question's luck cannot make), and the team's
-dev set (``../shared/eval/dev.jsonl``, the Cao Lâu plan) still meets its floors (in scope ≥ 92 %, out of
-scope ≥ 85 %, every style ≥ 85 %: ``tests/test_eval_floor.py``) — a constraint, never fitted to; then the
-steps halve, ``ROUNDS`` times. The numbers a knowledge base is built with (the IDF cap, how many candidates are
+dev set (``../shared/eval/dev.jsonl``, the Cao Lâu plan) still meets the floors of ``tests/test_eval_floor.py``
+with a question to spare (``DEV_FLOORS``) — a constraint, never fitted to; then the steps halve, ``ROUNDS``
+times. The numbers a knowledge base is built with (the IDF cap, how many candidates are
 scored in full) are not searched: they are the retrieval's shape, not a weighing.
 
 For every training question the engine is asked with the policy out of the way; each time its rules would
@@ -51,7 +51,9 @@ FIRST_STEP = 0.3  # a number tried 30 % up and down first
 MIN_GAIN = 2.0  # a change is kept when it gains at least this much
 NOT_SEARCHED = {"idf_cap", "full_scoring", "close_call_paragraphs"}
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
-DEV_FLOORS = {"in": 92.0, "oos": 85.0, "style": 85.0}
+# The dev set's floors (tests/test_eval_floor.py), in scope with a question's margin above its 92 %: a fit that
+# lands on the floor leaves CI one question from failing.
+DEV_FLOORS = {"in": 93.0, "oos": 85.0, "style": 85.0}
 
 
 @dataclass
