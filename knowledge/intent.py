@@ -97,8 +97,8 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
         words = expand(words)
     strong = bool(_PROCEDURE_CUES.search(folded))
     weak_cue = bool(_WEAK_CUES.search(folded))
-    card = best_card(folded, cards, route.procedure_match) or named_card(words, cards, route.card_cover,
-                                                                          ordered=not english)
+    card = best_card(folded, cards, route.procedure_match) or named_card(
+        words, cards, route.card_cover, ordered=not english, gap=int(route.card_gap))
     weak = weak_cue and (card is not None or bool(_ACTIONS.search(folded)))
     asks = tuple(part for part, cue in _ASKS.items() if cue.search(folded))
     counting = bool(_COUNTS.search(folded)) and not _PROCEDURE_CUES.search(folded.replace("ho so", ""))
@@ -115,7 +115,6 @@ def understand(question: str, cards: list[ProcedureCard], route: RouteSettings, 
 
 
 _LONG = 7  # words
-_GAP = 4  # a name's next word at most this many words on ("vay ít vốn nuôi bò ở ngân hàng chính sách")
 _ASKING = re.compile(r"\?|\b(?:bao nhieu|bn|may|nao|gi|o dau|sao|how|what|which|where|when|who|why)\b")
 _OPENING = re.compile(r"^(.{1,40}?)[,.!:;]+\s+(\S.*)$", re.DOTALL)
 
@@ -143,8 +142,8 @@ def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> Proc
     return owners[near[found[2]]] if found else None
 
 
-def named_card(words: list[str], cards: list[ProcedureCard], cover: float,
-               ordered: bool = True) -> ProcedureCard | None:
+def named_card(words: list[str], cards: list[ProcedureCard], cover: float, ordered: bool = True,
+               gap: int = 4) -> ProcedureCard | None:
     """The card one of whose names the question says, with a word or two between or left out ("đăng ký khai
     sinh cho con", "ĐK tạm trú", "hưu trí xã hội"): each word of a name weighed by how few cards use it, so a
     name's own words ("khai sinh") count and the words every card has ("đăng ký", "cấp") hardly do, and the
@@ -159,7 +158,7 @@ def named_card(words: list[str], cards: list[ProcedureCard], cover: float,
         name, card, weights, total = names[n]
         if sum(w for t, w in zip(name, weights) if t in at) < cover * total:
             continue  # not even its words, in any order: the common case, and the cheap test
-        said = _said_together(name, at) if ordered else {t for t in name if t in at}
+        said = _said_together(name, at, gap) if ordered else {t for t in name if t in at}
         share = sum(w for t, w in zip(name, weights) if t in said) / total
         if share >= cover and share * len(name) > best.get(card.id, (0.0, card))[0]:
             best[card.id] = (share * len(name), card)
@@ -174,13 +173,13 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
-def _said_together(name: tuple[str, ...], at: dict[str, list[int]]) -> set[str]:
-    """The name's words the question says in the name's order, each within a few words of the one before (``_GAP``)."""
+def _said_together(name: tuple[str, ...], at: dict[str, list[int]], gap: int) -> set[str]:
+    """The name's words the question says in the name's order, each at most ``gap`` words after the one before."""
     said: set[str] = set()
     for start in at.get(name[0], []) or [None]:
         got, pos = set(), start
         for w in name:
-            nxt = [i for i in at.get(w, []) if pos is None or pos < i <= pos + _GAP]
+            nxt = [i for i in at.get(w, []) if pos is None or pos < i <= pos + gap]
             if nxt:
                 got.add(w)
                 pos = nxt[0]
