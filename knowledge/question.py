@@ -65,6 +65,7 @@ class Query:
     years_explicit: bool = False
     contrasts: dict[int, set[int]] = field(default_factory=dict)
     school_years: list[tuple[str, ...]] = field(default_factory=list)
+    year_spans: set[tuple[int, int]] = field(default_factory=set)  # "2024-2025": a school year, a crop year
     english: bool = False
     places: list[str] = field(default_factory=list)  # proper names after "xã", "huyện"…: "Thụy Hùng"
     communes: list[str] = field(default_factory=list)  # those after "xã", "phường": which commune is asked about
@@ -541,6 +542,7 @@ def _read_time(q: Query, toks: list[str], accented: list[str | None] | None, lex
             q.years_explicit = True
     for a, b in sorted(pairs):
         q.school_years.append(("nam", "hoc", str(a), str(b)))
+    q.year_spans = pairs
     def hits(kind: str) -> int:
         found = 0
         for acc_phrase, folded_phrase in lex.stance.get(kind, []):

@@ -34,6 +34,13 @@ def rank(index: Index, query: Query, candidates: list[Segment], limit: int = 10)
     return hits[:limit]
 
 
+def year_spans(toks: list[str]) -> set[tuple[int, int]]:
+    """The spans of two years a sentence names ("2025-2026", "năm học 2023 – 2024")."""
+    return {(int(a), int(b)) for a, b in itertools.pairwise(toks)
+            if len(a) == 4 and len(b) == 4 and a.startswith("20") and b.startswith("20") and a.isdigit()
+            and b.isdigit() and int(b) == int(a) + 1}
+
+
 def search(index: Index, query: Query, limit: int = 10) -> list[Hit]:
     """Retrieve, then rank: the best sentences for a weighed question (``Index.weigh``)."""
     return rank(index, query, index.candidates(query), limit)
@@ -161,6 +168,9 @@ def _fits(index: Index, seg: Segment, q: Query, reasons: list[str], tokset: set[
     if q.years_explicit and not (q.years & seg.years) and not (q.years & index.periods):
         ok = False  # "năm 2022" asked, and this is a 2023 result or a 2024 target: another year's figure
         reasons.append("other-year")
+    if q.year_spans and (spans := year_spans(seg.toks)) and not spans & q.year_spans:
+        ok = False  # "vụ đông xuân 2024-2025" asked, and this is the 2025-2026 one: another season's figure
+        reasons.append("other-span")
     if any(seg.members.get(gi, frozenset()) & dropped for gi, dropped in q.set_aside.items()) \
             and len({key for key, _, _ in seg.numbers}) <= 1:
         ok = False  # "không gộp cận nghèo": one figure for the poor and near-poor together is not it

@@ -145,3 +145,10 @@ def test_an_english_question_about_the_document_gets_its_signature_in_english(re
     text = report.render(reply, "en")
     assert reply.found and "Nguyễn Đăng Quang" in text
     assert "the document's header and signature" in text and "Thông tin văn bản" not in text
+
+
+def test_another_season_span_is_another_seasons_figure(report):
+    """"vụ đông xuân 2024-2025" asked; the report gives the 2025-2026 crop only: not an answer."""
+    assert "591,7 ha" in answer(report, "vụ đông xuân 2025-2026 xã gieo trồng được bao nhiêu ha")
+    reply = report.ask("vụ đông xuân 2024-2025 xã gieo trồng được bao nhiêu ha")
+    assert not reply.found or "591,7" not in report.render(reply)
