@@ -48,7 +48,8 @@ _ACTIONS = re.compile(r"\b(?:lam (?:giay|so|the|ho so|thu tuc|can cuoc|cmnd)|dan
 _PLAN_CUES = re.compile(r"\b(?:20\d\d|nam (?:nay|qua|ngoai|truoc)|ket qua|tinh hinh|chi tieu|ke hoach|ty le|dat duoc"
                         r"|thuc hien duoc|truong hop|so luong|tong so|vi sao|tai sao|do sao|nguyen nhan|han che"
                         r"|kho khan|ngay nao|nghi quyet|thong tu|nghi dinh|chi thi|mo hinh|how many|how much|rate"
-                        r"|target|why|circular|decree|resolution)\b")
+                        r"|target|why|circular|decree|resolution|what share|what percentage|what proportion"
+                        r"|percentage of)\b")
 # Asking at all: a question word, a "?", a request ("muốn", "xin", "cho hỏi"), an either-or ("ra xã hay lên
 # huyện"), or a question's last particle ("nộp ở xã à", "được không").
 _QUESTION = re.compile(r"\?|\b(?:gi|nao|dau|sao|ai|khong|ko|k|chua|the nao|ra sao|kieu gi|muon|xin|cho hoi|phai|hay"
@@ -134,10 +135,11 @@ def best_card(folded: str, cards: list[ProcedureCard], match_min: float) -> Proc
     Only the names that share a word with the question are compared (a name with every word misspelt is not
     one the question says clearly); the comparison is the costly part of the first stage."""
     keys, owners, by_word = _card_keys(tuple(cards))
-    near = sorted({k for w in folded.split() for k in by_word.get(w, ())})
+    spoken = " ".join(re.sub(r"[?!.,;:()\"“”]", " ", folded).split())  # "how do I denounce?": not "denounce?"
+    near = sorted({k for w in spoken.split() for k in by_word.get(w, ())})
     if not near:
         return None
-    found = process.extractOne(f" {folded} ", [keys[k] for k in near], scorer=fuzz.partial_ratio,
+    found = process.extractOne(f" {spoken} ", [keys[k] for k in near], scorer=fuzz.partial_ratio,
                                score_cutoff=match_min)
     return owners[near[found[2]]] if found else None
 
