@@ -1,10 +1,10 @@
 """The daily summary and announcements: /dangky, /huydangky, /tomtat, /thongbao, the daily job, delivery.
 
 Delivery is exactly-once per subscriber through a ledger in the database: a broadcast is written with one
-'pending' row per subscriber; each row is marked 'sending' (committed) before its message goes out and
-'sent' after. A restart resumes the pending rows; a row found 'sending' at start-up was in flight when the
-process died — Telegram has no idempotency key, so it may or may not have arrived — and becomes 'unknown',
-never re-sent. One message is in flight at a time, so at most one row can end 'unknown' per crash, and a
+'pending' row per subscriber; each row is marked 'sending' (committed) as its message leaves the rate
+limiter, its waits over, and 'sent' after. A restart resumes the pending rows; a row found 'sending' at
+start-up was in flight when the process died — Telegram has no idempotency key, so it may or may not have
+arrived — and becomes 'unknown', never re-sent. One message is in flight at a time, so at most one row can end 'unknown' per crash, and a
 citizen's question never queues behind a burst of broadcast messages in the rate limiter.
 """
 
@@ -32,6 +32,7 @@ from telegram.ext import (
 
 from knowledge.announcements import CAPTION_LIMIT, Attachment, Span, announcement, visible_length
 from knowledge.i18n import LANGS
+from knowledge.store import Store
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
@@ -51,7 +52,7 @@ from .common import (
     tr,
     user_hash,
 )
-from .ratelimit import retry_seconds
+from .ratelimit import StrictRateLimiter, retry_seconds
 
 log = logging.getLogger("troly.broadcast")
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -132,8 +133,10 @@ class Deliverer:
                 if not keep_going():
                     log.info("broadcast=%d paused at stop: %s", broadcast_id, store.delivery_counts(broadcast_id))
                     return False
-                store.mark_delivery(broadcast_id, chat_id, "sending", attempt=True)  # committed first
-                state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"], attachment)
+                sending = _Sending(store, broadcast_id, chat_id, bot)
+                state, message_id, error = await self._send(bot, chat_id, texts.get(lang) or texts["vi"], attachment,
+                                                            sending)
+                sending()  # a try that never reached the wire counts as one too
                 if state == "retry":
                     state = "failed" if attempts >= self.retries else "pending"
                 settled = settled or state != "pending"
@@ -146,15 +149,15 @@ class Deliverer:
         log.info("broadcast=%d done: %s", broadcast_id, store.delivery_counts(broadcast_id))
         return True
 
-    async def _send(self, bot: Bot, chat_id: int, text: str,
-                    attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
+    async def _send(self, bot: Bot, chat_id: int, text: str, attachment: Attachment | None = None,
+                    sending: _Sending | None = None) -> tuple[str, int | None, str | None]:
         """A text over Telegram's 4,096 characters goes as several messages, cut between lines; one that fails
         after the first has gone is 'failed' (sending it again would repeat what arrived). With an attachment
         the text is its caption (kept under Telegram's limit when the announcement was previewed)."""
         if attachment:
-            return await self._send_one(bot, chat_id, text, attachment)
+            return await self._send_one(bot, chat_id, text, attachment, sending)
         pieces = split_html(text)
-        state, first_id, error = await self._send_one(bot, chat_id, pieces[0])
+        state, first_id, error = await self._send_one(bot, chat_id, pieces[0], sending=sending)
         for n, piece in enumerate(pieces[1:], start=2):
             if state != "sent":
                 break
@@ -163,12 +166,12 @@ class Deliverer:
                 return "failed", first_id, f"piece {n} of {len(pieces)}: {error}"
         return state, first_id, error
 
-    async def _send_one(self, bot: Bot, chat_id: int, text: str,
-                        attachment: Attachment | None = None) -> tuple[str, int | None, str | None]:
+    async def _send_one(self, bot: Bot, chat_id: int, text: str, attachment: Attachment | None = None,
+                        sending: _Sending | None = None) -> tuple[str, int | None, str | None]:
         """One try: 'sent', 'blocked', 'failed' (for good), or 'retry' (worth another try later)."""
         for _ in range(3):  # a RetryAfter waited out, a migrated group followed, then the send itself
             try:
-                message = await send_announcement(bot, chat_id, text, attachment)
+                message = await send_announcement(bot, chat_id, text, attachment, leaving=sending)
                 return "sent", message.message_id, None
             except Forbidden as err:  # blocked the bot, kicked it from the group
                 return "blocked", None, str(err)[:200]
@@ -187,14 +190,36 @@ class Deliverer:
 
 
 async def send_announcement(bot: Bot, chat_id: int, text: str, attachment: Attachment | None = None,
-                            markup: InlineKeyboardMarkup | None = None) -> Message:
+                            markup: InlineKeyboardMarkup | None = None,
+                            leaving: Callable[[], None] | None = None) -> Message:
     """One message as subscribers get it: the text, or the photo or file (by its Telegram file_id) with the
-    text as its caption. The preview goes through here too, so the official sees exactly this."""
+    text as its caption. The preview goes through here too, so the official sees exactly this. ``leaving`` is
+    called as the request leaves, its rate limiter's waits over (``_Sending``)."""
+    hook = {"rate_limit_args": leaving} if leaving is not None and leaving.limited else {}  # type: ignore[attr-defined]
+    if leaving is not None and not hook:
+        leaving()
     if attachment and attachment.kind == "photo":
-        return await bot.send_photo(chat_id, attachment.file_id, caption=text, reply_markup=markup)
+        return await bot.send_photo(chat_id, attachment.file_id, caption=text, reply_markup=markup, **hook)
     if attachment:
-        return await bot.send_document(chat_id, attachment.file_id, caption=text, reply_markup=markup)
-    return await bot.send_message(chat_id, text, reply_markup=markup)
+        return await bot.send_document(chat_id, attachment.file_id, caption=text, reply_markup=markup, **hook)
+    return await bot.send_message(chat_id, text, reply_markup=markup, **hook)
+
+
+class _Sending:
+    """A delivery's 'sending' mark (committed, the crash marker), made once, as late as can be: by the rate
+    limiter once its waits for the chat and overall are over, so a process killed while the message waits
+    leaves it 'pending', sent on the restart, and not 'sending', never sent again (handlers/tickets.py does
+    the same for its outbox); without the limiter, just before the call."""
+
+    def __init__(self, store: Store, broadcast_id: int, chat_id: int, bot: Bot) -> None:
+        self.store, self.broadcast_id, self.chat_id = store, broadcast_id, chat_id
+        self.limited = isinstance(getattr(bot, "rate_limiter", None), StrictRateLimiter)
+        self.done = False
+
+    def __call__(self) -> None:
+        if not self.done:
+            self.done = True
+            self.store.mark_delivery(self.broadcast_id, self.chat_id, "sending", attempt=True)
 
 
 def deliverer(application: Application) -> Deliverer:
