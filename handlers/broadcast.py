@@ -4,8 +4,9 @@ Delivery is exactly-once per subscriber through a ledger in the database: a broa
 'pending' row per subscriber; each row is marked 'sending' (committed) as its message leaves the rate
 limiter, its waits over, and 'sent' after. A restart resumes the pending rows; a row found 'sending' at
 start-up was in flight when the process died — Telegram has no idempotency key, so it may or may not have
-arrived — and becomes 'unknown', never re-sent. One message is in flight at a time, so at most one row can end 'unknown' per crash, and a
-citizen's question never queues behind a burst of broadcast messages in the rate limiter.
+arrived — and becomes 'unknown', never re-sent. One message is in flight at a time, so at most one row
+can end 'unknown' per crash, and a citizen's question never queues behind a burst of broadcast messages in
+the rate limiter.
 """
 
 from __future__ import annotations
