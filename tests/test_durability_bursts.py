@@ -22,6 +22,7 @@ import random
 import sqlite3
 import time
 from collections import defaultdict
+from pathlib import Path
 
 from .fake_bot_api import Call, FakeBotAPI
 from .test_durability import TOKEN, Bot
@@ -43,10 +44,27 @@ def replies(api: FakeBotAPI) -> dict[int, list[Call]]:
     return out
 
 
-def wait_for_replies(api: FakeBotAPI, asked: dict[int, tuple[str, str]]) -> None:
+def unfinished(db: Path) -> int:
+    """Updates in the inbox not yet marked done (handled again at the next start)."""
+    if not db.exists():
+        return 0
+    check = sqlite3.connect(db, timeout=5)
+    try:
+        return check.execute("SELECT COUNT(*) FROM inbox WHERE state = 'new'").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is still being made
+        return 1
+    finally:
+        check.close()
+
+
+def wait_for_replies(api: FakeBotAPI, asked: dict[int, tuple[str, str]], db: Path) -> None:
+    """Every question answered, and what the restart handled again marked done: the next burst (and its kill)
+    comes once the bot has finished what the last kill cut short, as the module's docstring says. A kill
+    landing on an update the restart is still handling again would be a second kill in its window, a third
+    reply; one kill per window is what this test measures."""
     deadline = time.monotonic() + ANSWERED
     while time.monotonic() < deadline:
-        if all(replies(api).get(u) for u in asked):
+        if all(replies(api).get(u) for u in asked) and not unfinished(db):
             return
         time.sleep(0.05)
 
@@ -68,7 +86,7 @@ def test_bursts_killed_at_random_moments_lose_no_message(tmp_path) -> None:
                 killed = time.monotonic()
                 bot.restart()
                 kills.append((killed, bot.ready_at))
-                wait_for_replies(api, asked)
+                wait_for_replies(api, asked, tmp_path / "durability.db")
             time.sleep(1.0)  # anything sent again would arrive by now
             got = replies(api)
         finally:
