@@ -115,7 +115,7 @@ class RouteSettings(_Settings):
 
     SECTION = "route"
     procedure_match: float = 88.0  # how closely (rapidfuzz partial ratio, 0–100) a question must name a card
-    card_cover: float = 0.8  # ... or how much of one of its names (by weight) its words must cover, in order
+    card_cover: float = 0.7  # ... or how much of one of its names (by weight) its words must cover, in order
     card_gap: float = 4  # ... each word at most this many words after the one before ("vay ít vốn nuôi bò ở ngân hàng")
 
 
