@@ -44,6 +44,17 @@ def may_still_write(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool:
     return user_id in s.admin_ids or s.store.role_of(user_id) in ("admin", "official")
 
 
+async def author_may_still_write(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, owner: int) -> bool:
+    """Confirming another's request (an admin's Xác nhận): its author must still hold a role that writes, or
+    nothing is written in their name; a refusal is audited and said."""
+    user = update.effective_user
+    if user is None or owner == user.id or may_still_write(context, owner):
+        return True
+    services(context).store.audit(user.id, action, f"refused: author {owner} is no longer an official", False)
+    await send_html(update, context, tr(lang_of(update, context), "update.author_removed"))
+    return False
+
+
 async def may_press(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, owner: int) -> bool:
     """A preview's or an announcement's button: pressed by its author or an admin, each with a role now
     (refusals audited and explained)."""

@@ -37,7 +37,7 @@ from knowledge.store import Store
 from knowledge.summary import build_summary, figure_line, summary_due
 from knowledge.text import format_number
 
-from .auth import allowed, may_press, may_still_write, role
+from .auth import allowed, author_may_still_write, may_press, role
 from .common import (
     Services,
     acknowledge,
@@ -487,10 +487,7 @@ async def on_announce_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if state == "cancelled":
         await send_html(update, context, tr(lang, "announce.was_cancelled"))
         return
-    user = update.effective_user
-    if user is not None and owner != user.id and not may_still_write(context, owner):  # removed since
-        s.store.audit(user.id, "thongbao:confirm", f"refused: author {owner} is no longer an official", False)
-        await send_html(update, context, tr(lang, "update.author_removed"))
+    if not await author_may_still_write(update, context, "thongbao:confirm", owner):
         return
     text = payload["announcement"]
     body_html = payload.get("html") or esc(text)  # a preview made before formatting was kept: its plain words

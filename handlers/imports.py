@@ -35,7 +35,7 @@ from knowledge.metrics import describe
 from knowledge.text import format_number
 
 from . import citizen
-from .auth import allowed, may_press, may_still_write, role
+from .auth import allowed, author_may_still_write, may_press, role
 from .common import esc, keyboard, lang_of, logged, pending_press, send_html, services, tr
 from .official import TZ, when
 
@@ -174,9 +174,7 @@ async def on_import_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             key = "import.already_saved" if state == "done" else "import.was_cancelled"
         await send_html(update, context, tr(lang, key), edit=True)
         return
-    if owner != user.id and not may_still_write(context, owner):  # the author was removed since
-        s.store.audit(user.id, action, f"refused: author {owner} is no longer an official", False)
-        await send_html(update, context, tr(lang, "update.author_removed"))
+    if not await author_may_still_write(update, context, action, owner):
         return
     if state == "cancelled":
         await send_html(update, context, tr(lang, "import.was_cancelled"))

@@ -28,7 +28,7 @@ from knowledge.figures import FigureRecord
 from knowledge.metrics import Metric, Parsed, Registry, describe, plan_change, preview_progress
 from knowledge.text import format_number
 
-from .auth import allowed, may_press, may_still_write, role
+from .auth import allowed, author_may_still_write, may_press, role
 from .common import acknowledge, esc, invalid_button, keyboard, lang_of, logged, send_html, services, tr
 from .reports import cmd_export, cmd_progress
 
@@ -252,9 +252,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, token: st
         return
     if not await may_press(update, context, "capnhat:confirm", owner):
         return
-    if owner != user.id and not may_still_write(context, owner):  # the author was removed since
-        s.store.audit(user.id, "capnhat:confirm", f"refused: author {owner} is no longer an official", False)
-        await send_html(update, context, tr(lang, "update.author_removed"))
+    if not await author_may_still_write(update, context, "capnhat:confirm", owner):
         return
     if state == "cancelled":
         await send_html(update, context, tr(lang, "update.was_cancelled"))
